@@ -1,0 +1,14 @@
+# The two commands a newcomer needs are `make demo` and `make test` (see README.rst).
+.PHONY: demo test bench lint
+
+demo:
+	./tools/demo.sh
+
+test:
+	./tools/test.sh
+
+bench:
+	./tools/bench.sh
+
+lint:
+	.venv/bin/ruff check chorus_pro_dilifac sandboxes tests_unit bench

@@ -1,0 +1,31 @@
+{
+    "name": "Chorus Pro e-invoicing (API, Dilifac, portal)",
+    "summary": "Send invoices and credit notes to French public buyers through Chorus Pro, "
+    "directly, via Dilifac or as a portal file, and follow them until paid",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Localizations/EDI",
+    "countries": ["fr"],
+    "license": "AGPL-3",
+    "author": "chorus_pro_dilifac developers",
+    "website": "https://github.com/chorus-pro-dilifac/chorus_pro_dilifac",
+    "depends": [
+        "account",
+        "l10n_fr_account",
+        "account_edi_ubl_cii",
+        "l10n_fr_facturx_chorus_pro",
+    ],
+    "external_dependencies": {
+        "python": ["requests", "paramiko", "facturx", "saxonche"],
+    },
+    "data": [
+        "security/chorus_pro_security.xml",
+        "security/ir.model.access.csv",
+        "views/chorus_pro_service_views.xml",
+        "views/chorus_pro_history_views.xml",
+        "views/res_partner_views.xml",
+        "views/account_move_views.xml",
+        "views/account_payment_term_views.xml",
+        "views/res_config_settings_views.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,161 @@
+"""Parser for Dilifac notification files (assumed format, dilifac.md "Notifications").
+
+A file is UTF-8, ``;``-separated::
+
+    H;NOTIF;<YYYYMMDD>
+    D;<source>;<invoice number>;<dilifac id>;<chorus invoice id>;<status>;
+      <YYYY-MM-DD HH:MM>;<error code>;<message>        (one line)
+
+The message is the last field, so a ``;`` inside it is kept: every field after the
+eighth is joined back. A file is all or nothing: one bad line rejects the whole file
+(:class:`NotificationParseError`), so the ORM never applies half a file.
+
+Dates are naive, in Dilifac's local time (assumed Europe/Paris); converting them is the
+ORM's business.
+"""
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+SOURCE_DILIFAC = "DILIFAC"
+SOURCE_CHORUS = "CHORUS"
+SOURCES = (SOURCE_DILIFAC, SOURCE_CHORUS)
+
+DILIFAC_RECEIVED = "RECU"
+DILIFAC_REJECTED = "REJETE"
+DILIFAC_FORWARDED = "TRANSMIS"
+DILIFAC_STATUS_LABELS = {
+    DILIFAC_RECEIVED: "Reçue par Dilifac",
+    DILIFAC_REJECTED: "Rejetée par Dilifac (contrôle technique)",
+    DILIFAC_FORWARDED: "Transmise à Chorus Pro",
+}
+
+HEADER_TAG = "H"
+DETAIL_TAG = "D"
+FILE_TYPE = "NOTIF"
+DETAIL_FIELD_COUNT = 9
+DATE_FORMAT = "%Y-%m-%d %H:%M"
+HEADER_DATE_FORMAT = "%Y%m%d"
+
+# Chorus statuses are passed through untouched (labels live in chorus_status.py); only
+# their shape is checked so that a shifted column is caught instead of stored.
+_STATUS_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class NotificationParseError(ValueError):
+    """The file cannot be applied; ``line_number`` is 1-based (None: the whole file)."""
+
+    def __init__(self, message, line_number=None):
+        where = f"line {line_number}: " if line_number else ""
+        super().__init__(f"{where}{message}")
+        self.line_number = line_number
+
+
+@dataclass(frozen=True)
+class NotificationEvent:
+    """One notification line.
+
+    ``event_key`` hashes the line's fields (not its file or position), so the same event
+    read again, from a re-downloaded or an archived-and-renamed file, has the same key:
+    the ORM stores it and ignores an event it already applied.
+    """
+
+    source: str
+    invoice_number: str
+    dilifac_id: str | None
+    chorus_invoice_id: str | None
+    status: str
+    date: datetime.datetime
+    error_code: str | None
+    message: str | None
+    event_key: str = field(init=False)
+
+    def __post_init__(self):
+        canonical = "\x1f".join(
+            (
+                self.source,
+                self.invoice_number,
+                self.dilifac_id or "",
+                self.chorus_invoice_id or "",
+                self.status,
+                self.date.strftime(DATE_FORMAT),
+                self.error_code or "",
+                self.message or "",
+            )
+        )
+        object.__setattr__(
+            self, "event_key", hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        )
+
+    @property
+    def is_error(self):
+        return bool(self.error_code)
+
+
+def parse_notification_file(content):
+    """Return the events of a notification file (bytes), or raise NotificationParseError."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotificationParseError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    text = text.removeprefix("\ufeff")
+    numbered = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+    if not numbered:
+        raise NotificationParseError("empty file")
+    _parse_header(*numbered[0])
+    return [_parse_detail(number, line) for number, line in numbered[1:]]
+
+
+def _parse_header(number, line):
+    fields = line.strip().split(";")
+    if len(fields) != 3 or fields[0] != HEADER_TAG or fields[1] != FILE_TYPE:
+        raise NotificationParseError(
+            f"expected the header 'H;NOTIF;<YYYYMMDD>', got {line[:40]!r}", number
+        )
+    try:
+        datetime.datetime.strptime(fields[2], HEADER_DATE_FORMAT)
+    except ValueError:
+        raise NotificationParseError(f"bad header date {fields[2]!r}", number) from None
+
+
+def _parse_detail(number, line):
+    fields = line.rstrip("\r\n").split(";")
+    if fields[0].strip() != DETAIL_TAG:
+        raise NotificationParseError(f"line type {fields[0][:10]!r}, 'D' expected", number)
+    if len(fields) < DETAIL_FIELD_COUNT:
+        raise NotificationParseError(
+            f"{len(fields)} fields, {DETAIL_FIELD_COUNT} expected", number
+        )
+    _tag, source, invoice_number, dilifac_id, chorus_id, status, date, error_code = (
+        f.strip() for f in fields[: DETAIL_FIELD_COUNT - 1]
+    )
+    message = ";".join(fields[DETAIL_FIELD_COUNT - 1 :]).strip()
+    if source not in SOURCES:
+        raise NotificationParseError(f"unknown source {source!r}", number)
+    if not invoice_number:
+        raise NotificationParseError("empty invoice number", number)
+    if not _STATUS_RE.match(status):
+        raise NotificationParseError(f"bad status {status!r}", number)
+    if source == SOURCE_DILIFAC and status not in DILIFAC_STATUS_LABELS:
+        raise NotificationParseError(f"unknown Dilifac status {status!r}", number)
+    try:
+        when = datetime.datetime.strptime(date, DATE_FORMAT)
+    except ValueError:
+        raise NotificationParseError(
+            f"bad date {date!r}, 'YYYY-MM-DD HH:MM' expected", number
+        ) from None
+    return NotificationEvent(
+        source=source,
+        invoice_number=invoice_number,
+        dilifac_id=dilifac_id or None,
+        chorus_invoice_id=chorus_id or None,
+        status=status,
+        date=when,
+        error_code=error_code or None,
+        message=message or None,
+    )

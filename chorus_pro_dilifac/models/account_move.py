@@ -1,0 +1,171 @@
+from odoo import api, fields, models
+from odoo.tools import html2plaintext
+
+from ..lib.codes import CADRES, PAYMENT_MEANS, market_number_from_text, recipient_gln
+
+# The one summary an accountant reads; the raw Chorus/Dilifac code stays beside it.
+CHORUS_STATES = [
+    ("not_concerned", "Not concerned"),
+    ("to_transmit", "To transmit"),
+    ("sending", "Being sent"),
+    ("sent", "Sent, awaiting answer"),
+    ("integrated", "Integrated"),
+    ("made_available", "Made available"),
+    ("service_done", "Service done"),
+    ("mandated", "Mandated"),
+    ("paid", "Paid"),
+    ("rejected", "Rejected"),
+    ("suspended", "Suspended"),
+    ("to_recycle", "To recycle"),
+    ("error", "Error"),
+    ("cancelled", "Cancelled"),
+]
+# States in which the routing data may still change: nothing has left Odoo yet, or
+# what left was refused and will be sent again.
+EDITABLE_STATES = ("not_concerned", "to_transmit", "error")
+AWAITING_STATES = ("sending", "sent", "integrated")
+SUCCESS_STATES = ("made_available", "service_done", "mandated", "paid")
+ATTENTION_STATES = ("error", "rejected", "suspended", "to_recycle")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    # Fields of l10n_fr_facturx_chorus_pro, filled from the usual places.
+    buyer_reference = fields.Char(
+        string="Service code",
+        compute="_compute_buyer_reference",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    purchase_order_reference = fields.Char(
+        string="Engagement number",
+        compute="_compute_purchase_order_reference",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    contract_reference = fields.Char(
+        string="Market number",
+        compute="_compute_contract_reference",
+        store=True,
+        readonly=False,
+    )
+    chorus_contract_number = fields.Char(string="Contract number", copy=False)
+    chorus_cadre = fields.Selection(
+        CADRES,
+        string="Cadre de facturation",
+        default="A1",
+        help="A1 for a plain supplier invoice; A2 when it is already paid.",
+    )
+    chorus_payment_means = fields.Selection(
+        PAYMENT_MEANS,
+        string="Payment means",
+        compute="_compute_chorus_payment_means",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    chorus_state = fields.Selection(
+        CHORUS_STATES,
+        string="Chorus Pro state",
+        compute="_compute_chorus_state",
+        store=True,
+        readonly=False,
+        precompute=True,
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+    )
+    chorus_status_code = fields.Char(string="Chorus Pro status", copy=False, readonly=True)
+    chorus_status_date = fields.Datetime(string="Status date", copy=False, readonly=True)
+    chorus_invoice_id = fields.Char(string="Chorus Pro invoice id", copy=False, readonly=True)
+    chorus_flow_number = fields.Char(string="Flow number", copy=False, readonly=True)
+    chorus_flow_status = fields.Char(string="Flow status", copy=False, readonly=True)
+    chorus_transport = fields.Selection(
+        related="company_id.chorus_transport", string="Transport"
+    )
+    chorus_sent_transport = fields.Char(copy=False, readonly=True)
+    chorus_sent_on = fields.Datetime(string="Sent on", copy=False, readonly=True)
+    chorus_last_news_on = fields.Datetime(string="Last news", copy=False, readonly=True)
+    chorus_attempt = fields.Integer(string="Sending attempt", copy=False, readonly=True)
+    chorus_error_code = fields.Char(string="Error code", copy=False, readonly=True)
+    chorus_error_message = fields.Text(string="Error", copy=False, readonly=True)
+    chorus_history_ids = fields.One2many(
+        "chorus.pro.history", "move_id", string="Chorus Pro history", copy=False
+    )
+    chorus_needs_attention = fields.Boolean(
+        compute="_compute_chorus_needs_attention", search="_search_chorus_needs_attention"
+    )
+    # Billed by / billed to, shown on the invoice's Chorus Pro tab.
+    chorus_company_siret = fields.Char(related="company_id.siret", string="Company SIRET")
+    chorus_company_gln = fields.Char(related="company_id.chorus_dilifac_gln")
+    chorus_bank_account_id = fields.Many2one(related="company_id.chorus_bank_account_id")
+    chorus_buyer_siret = fields.Char(related="commercial_partner_id.siret", string="Buyer SIRET")
+    chorus_buyer_debtor_type = fields.Selection(related="commercial_partner_id.chorus_debtor_type")
+    chorus_buyer_gln = fields.Char(compute="_compute_chorus_buyer_gln", string="Buyer GLN")
+
+    @api.depends("partner_id")
+    def _compute_buyer_reference(self):
+        for move in self:
+            if move.buyer_reference or not move.partner_id or not move.is_sale_document():
+                continue
+            move.buyer_reference = move.partner_id._chorus_effective_service_code()
+
+    @api.depends("ref")
+    def _compute_purchase_order_reference(self):
+        """The engagement number is what the buyer's order said: the customer reference.
+        It follows the reference until the user types another value, and is frozen once
+        sent."""
+        for move in self:
+            if not move.is_sale_document() or move.chorus_state not in EDITABLE_STATES + (False,):
+                continue
+            if not move.purchase_order_reference or move.purchase_order_reference == move._origin.ref:
+                move.purchase_order_reference = move.ref
+
+    @api.depends("narration")
+    def _compute_contract_reference(self):
+        for move in self:
+            if not move.is_sale_document() or move.chorus_state not in EDITABLE_STATES + (False,):
+                continue
+            found = market_number_from_text(html2plaintext(move.narration or ""))
+            previous = market_number_from_text(html2plaintext(move._origin.narration or ""))
+            if found and (not move.contract_reference or move.contract_reference == previous):
+                move.contract_reference = found
+
+    @api.depends("invoice_payment_term_id")
+    def _compute_chorus_payment_means(self):
+        for move in self:
+            move.chorus_payment_means = (
+                move.invoice_payment_term_id.chorus_payment_means or move.chorus_payment_means or "30"
+            )
+
+    @api.depends("partner_id", "move_type", "company_id")
+    def _compute_chorus_state(self):
+        for move in self:
+            if move.chorus_state not in ("not_concerned", "to_transmit", False):
+                continue  # a transport owns the state from the first sending on
+            partner = move.partner_id.commercial_partner_id.with_company(move.company_id)
+            concerned = (
+                move.move_type in ("out_invoice", "out_refund")
+                and partner.invoice_sending_method == "chorus_pro"
+            )
+            move.chorus_state = "to_transmit" if concerned else "not_concerned"
+
+    @api.depends("commercial_partner_id.chorus_debtor_type", "commercial_partner_id.chorus_gln")
+    def _compute_chorus_buyer_gln(self):
+        for move in self:
+            partner = move.commercial_partner_id
+            move.chorus_buyer_gln = recipient_gln(partner.chorus_debtor_type, partner.chorus_gln)
+
+    @api.depends("chorus_state")
+    def _compute_chorus_needs_attention(self):
+        for move in self:
+            move.chorus_needs_attention = move.chorus_state in ATTENTION_STATES
+
+    def _search_chorus_needs_attention(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError()
+        positive = (operator == "=") == value
+        return [("chorus_state", "in" if positive else "not in", ATTENTION_STATES)]

@@ -1,0 +1,48 @@
+from odoo import fields, models
+
+HISTORY_SOURCES = [
+    ("odoo", "Odoo"),
+    ("dilifac", "Dilifac"),
+    ("chorus_flow", "Chorus Pro flow"),
+    ("chorus_invoice", "Chorus Pro invoice"),
+]
+
+
+class ChorusProHistory(models.Model):
+    """One event in the life of an invoice on its way to a public buyer: a deposit, a
+    flow report, a Dilifac notification, a Chorus Pro status change. Never rewritten:
+    the invoice's summary state is derived from the newest line."""
+
+    _name = "chorus.pro.history"
+    _description = "Chorus Pro invoice history"
+    _order = "date desc, id desc"
+
+    move_id = fields.Many2one(
+        "account.move", string="Invoice", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="move_id.company_id", store=True)
+    partner_id = fields.Many2one(
+        related="move_id.commercial_partner_id", store=True, string="Customer"
+    )
+    date = fields.Datetime(required=True, default=fields.Datetime.now)
+    source = fields.Selection(HISTORY_SOURCES, required=True)
+    code = fields.Char(help="The raw code as Chorus Pro or Dilifac sent it.")
+    label = fields.Char()
+    comment = fields.Text(help="Reason given by the buyer, error text, or note.")
+    chorus_invoice_id = fields.Char(string="Chorus Pro invoice id")
+    flow_number = fields.Char(string="Flow number")
+    attempt = fields.Integer(help="Which sending of the invoice this event belongs to.")
+    event_key = fields.Char(
+        index=True,
+        copy=False,
+        help="Identifies the notification this line comes from, so that reading it "
+        "twice does not add a second line.",
+    )
+
+    _sql_constraints = [
+        (
+            "event_key_unique",
+            "unique(move_id, event_key)",
+            "This notification is already in the invoice's history.",
+        ),
+    ]

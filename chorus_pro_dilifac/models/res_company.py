@@ -1,0 +1,112 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib.codes import is_valid_gln
+
+TRANSPORTS = [
+    ("dilifac", "Dilifac (SFTP)"),
+    ("api", "Chorus Pro API"),
+    ("portal", "Portal file (manual upload)"),
+]
+SYNTAXES = [
+    ("IN_DP_E1_UBL_INVOICE", "UBL 2.1"),
+    ("IN_DP_E1_CII_16B", "CII D16B"),
+    ("IN_DP_E2_CII_FACTURX", "Factur-X (PDF)"),
+]
+# Credentials and connection settings: system administrators only (never accountants).
+SECRET = "base.group_system"
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    chorus_transport = fields.Selection(TRANSPORTS, string="Chorus Pro transport")
+    chorus_environment = fields.Selection(
+        [("qualif", "Qualification"), ("prod", "Production")],
+        string="Chorus Pro environment",
+        default="qualif",
+        required=True,
+    )
+    chorus_syntax = fields.Selection(
+        SYNTAXES,
+        string="Chorus Pro document format",
+        default="IN_DP_E1_UBL_INVOICE",
+        required=True,
+        help="The document deposited on Chorus Pro or uploaded to Dilifac.",
+    )
+    chorus_siret_scheme = fields.Selection(
+        [("1", "1 (Chorus Pro deposit)"), ("0009", "0009 (Peppol ICD)")],
+        string="SIRET scheme",
+        default="1",
+        required=True,
+        help="Scheme identifier written next to each SIRET. Chorus Pro's own deposit "
+        "uses 1; Peppol uses 0009.",
+    )
+    chorus_dilifac_gln = fields.Char(
+        string="Dilifac GLN",
+        help="The GLN Dilicom gave for Dilifac. It differs from the bookshop GLN used "
+        "for orders.",
+    )
+    chorus_dilifac_reseller_id = fields.Char(string="Dilifac reseller id")
+    chorus_bank_account_id = fields.Many2one(
+        "res.partner.bank",
+        string="Bank account for Chorus Pro",
+        domain="[('partner_id', '=', partner_id)]",
+        help="The IBAN/BIC public buyers pay to.",
+    )
+    chorus_dilifac_followup_url = fields.Char(
+        string="Dilifac follow-up page", default="https://dilifac.dilicom.net"
+    )
+    chorus_tech_password_expiry = fields.Date(
+        string="Technical password expiry",
+        help="A reminder is raised 15 days before this date.",
+    )
+
+    # -- Chorus Pro API (PISTE) ------------------------------------------------
+    chorus_piste_client_id = fields.Char(string="PISTE client id", groups=SECRET)
+    chorus_piste_client_secret = fields.Char(string="PISTE client secret", groups=SECRET)
+    chorus_tech_login = fields.Char(string="Chorus Pro technical login", groups=SECRET)
+    chorus_tech_password = fields.Char(string="Chorus Pro technical password", groups=SECRET)
+    chorus_api_oauth_url = fields.Char(
+        string="Token URL", groups=SECRET, help="Leave empty for the official PISTE URL."
+    )
+    chorus_api_base_url = fields.Char(
+        string="API URL", groups=SECRET, help="Leave empty for the official PISTE URL."
+    )
+
+    # -- Dilifac (SFTP) ------------------------------------------------------------
+    chorus_sftp_host = fields.Char(string="SFTP host", groups=SECRET)
+    chorus_sftp_port = fields.Integer(string="SFTP port", default=22, groups=SECRET)
+    chorus_sftp_user = fields.Char(string="SFTP user", groups=SECRET)
+    chorus_sftp_password = fields.Char(string="SFTP password", groups=SECRET)
+    chorus_sftp_private_key = fields.Text(string="SFTP private key", groups=SECRET)
+    chorus_sftp_host_fingerprint = fields.Char(
+        string="Pinned host key",
+        groups=SECRET,
+        help="SHA256 fingerprint of the server's host key. Connections to any other key "
+        "are refused.",
+    )
+    chorus_sftp_legacy_algorithms = fields.Boolean(
+        string="Legacy SSH algorithms",
+        groups=SECRET,
+        help="Allow the old algorithms (diffie-hellman-group1-sha1, aes128-cbc, ssh-rsa) "
+        "some Dilicom servers still require.",
+    )
+    chorus_sftp_upload_dir = fields.Char(string="Upload folder", default="I", groups=SECRET)
+    chorus_sftp_outbox_dir = fields.Char(
+        string="Notifications folder", default="O", groups=SECRET
+    )
+    chorus_sftp_archive_dir = fields.Char(string="Archive folder", default="ARC", groups=SECRET)
+
+    @api.constrains("chorus_dilifac_gln")
+    def _check_chorus_dilifac_gln(self):
+        for company in self:
+            if company.chorus_dilifac_gln and not is_valid_gln(company.chorus_dilifac_gln):
+                raise ValidationError(
+                    _(
+                        "Company %(company)s: the Dilifac GLN %(gln)s is not a valid GLN "
+                        "(13 digits with a GS1 check digit).",
+                        company=company.name,
+                        gln=company.chorus_dilifac_gln,
+                    )
+                )

@@ -1,0 +1,184 @@
+from stdnum.fr import siret as stdnum_siret
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib.codes import (
+    DEBTOR_TYPES,
+    GLN_LOCAL_AUTHORITY,
+    GLN_STATE,
+    SIRET_STATE,
+    is_valid_gln,
+    recipient_gln,
+)
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    invoice_sending_method = fields.Selection(
+        selection_add=[("chorus_pro", "by Chorus Pro")],
+        ondelete={"chorus_pro": "set null"},
+    )
+    chorus_einvoicing = fields.Boolean(
+        string="Send invoices electronically",
+        compute="_compute_chorus_einvoicing",
+        inverse="_inverse_chorus_einvoicing",
+        help="Invoices to this public buyer go through Chorus Pro: new invoices are "
+        "marked 'to transmit'.",
+    )
+    chorus_debtor_type = fields.Selection(
+        DEBTOR_TYPES,
+        string="Debtor type",
+        help="Decides the recipient GLN Dilifac routes on: State administrations and "
+        "local authorities each have one fixed GLN.",
+    )
+    chorus_gln = fields.Char(
+        string="GLN",
+        compute="_compute_chorus_gln",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="13-digit recipient GLN. Fixed for the State and local authorities.",
+    )
+    chorus_service_code = fields.Char(
+        string="Default service code",
+        help="Service code (code service exécutant) put on this customer's invoices. "
+        "On an invoicing contact, the service this contact belongs to.",
+    )
+    # Directory data, as the Chorus Pro directory last said (or as typed by hand).
+    chorus_structure_id = fields.Integer(string="Chorus Pro structure id", copy=False)
+    chorus_structure_active = fields.Boolean(
+        string="Active in Chorus Pro",
+        copy=False,
+        help="An inactive structure refuses every invoice.",
+    )
+    chorus_service_required = fields.Boolean(
+        string="Service code required",
+        copy=False,
+        help="Chorus Pro refuses an invoice to this structure without a service code.",
+    )
+    chorus_engagement_required = fields.Boolean(
+        string="Engagement number required",
+        copy=False,
+        help="Chorus Pro refuses an invoice to this structure without an engagement "
+        "number (numéro d'engagement juridique).",
+    )
+    chorus_service_or_engagement = fields.Boolean(
+        string="Service code or engagement required",
+        copy=False,
+        help="Chorus Pro needs at least one of the two: a service code or an engagement "
+        "number.",
+    )
+    chorus_directory_checked_on = fields.Datetime(
+        string="Last checked in the directory", copy=False, readonly=True
+    )
+    chorus_service_ids = fields.One2many(
+        "chorus.pro.service", "partner_id", string="Chorus Pro services", copy=False
+    )
+
+    @api.depends_context("company")
+    @api.depends("invoice_sending_method")
+    def _compute_chorus_einvoicing(self):
+        for partner in self:
+            partner.chorus_einvoicing = partner.invoice_sending_method == "chorus_pro"
+
+    def _inverse_chorus_einvoicing(self):
+        for partner in self:
+            if partner.chorus_einvoicing:
+                partner.invoice_sending_method = "chorus_pro"
+            elif partner.invoice_sending_method == "chorus_pro":
+                partner.invoice_sending_method = False
+
+    @api.depends("chorus_debtor_type")
+    def _compute_chorus_gln(self):
+        for partner in self:
+            fixed = recipient_gln(partner.chorus_debtor_type)
+            if fixed:
+                partner.chorus_gln = fixed
+            elif partner.chorus_gln in (GLN_STATE, GLN_LOCAL_AUTHORITY):
+                # The fixed GLN of a former debtor type is not the structure's own.
+                partner.chorus_gln = False
+
+    @api.onchange("chorus_debtor_type")
+    def _onchange_chorus_debtor_type_siret(self):
+        if self.chorus_debtor_type == "state":
+            self.siret = SIRET_STATE
+        elif self.siret == SIRET_STATE:
+            self.siret = False
+
+    @api.onchange("siret")
+    def _onchange_siret_clear_directory(self):
+        """Directory data belongs to one SIRET: a new SIRET must be checked again."""
+        if self._origin.siret and self.siret != self._origin.siret:
+            self.update(self._chorus_directory_reset_values())
+
+    def _chorus_directory_reset_values(self):
+        return {
+            "chorus_structure_id": 0,
+            "chorus_structure_active": False,
+            "chorus_service_required": False,
+            "chorus_engagement_required": False,
+            "chorus_service_or_engagement": False,
+            "chorus_directory_checked_on": False,
+            "chorus_service_ids": [fields.Command.clear()],
+        }
+
+    @api.model
+    def _chorus_normalize_vals(self, vals, debtor_type=None):
+        """SIRETs are stored compact (spaces stripped) so documents and directory
+        look-ups agree; a State administration always has the State's SIRET."""
+        if (vals.get("chorus_debtor_type") or debtor_type) == "state":
+            vals["siret"] = SIRET_STATE
+        elif vals.get("siret"):
+            vals["siret"] = stdnum_siret.compact(vals["siret"])
+        return vals
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._chorus_normalize_vals(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "siret" in vals or "chorus_debtor_type" in vals:
+            if "chorus_debtor_type" not in vals and len(set(self.mapped("chorus_debtor_type"))) > 1:
+                return all(partner.write(vals) for partner in self)
+            vals = self._chorus_normalize_vals(dict(vals), self[:1].chorus_debtor_type)
+        if "siret" in vals and not any(key.startswith("chorus_structure") for key in vals):
+            changed = self.filtered(lambda p: (p.siret or False) != (vals["siret"] or False))
+            if changed:
+                super(ResPartner, changed).write(changed._chorus_directory_reset_values())
+        return super().write(vals)
+
+    @api.constrains("siret")
+    def _check_chorus_siret(self):
+        for partner in self:
+            if partner.siret and not stdnum_siret.is_valid(partner.siret):
+                raise ValidationError(
+                    _(
+                        "%(partner)s: the SIRET %(siret)s is not valid (14 digits with a "
+                        "valid check key are expected).",
+                        partner=partner.display_name,
+                        siret=partner.siret,
+                    )
+                )
+
+    @api.constrains("chorus_gln")
+    def _check_chorus_gln(self):
+        for partner in self:
+            if partner.chorus_gln and not is_valid_gln(partner.chorus_gln):
+                raise ValidationError(
+                    _(
+                        "%(partner)s: the GLN %(gln)s is not valid (13 digits with a GS1 "
+                        "check digit are expected).",
+                        partner=partner.display_name,
+                        gln=partner.chorus_gln,
+                    )
+                )
+
+    def _chorus_effective_service_code(self):
+        """The service code an invoice to this contact should carry: the contact's own
+        service, else its company's default."""
+        self.ensure_one()
+        return self.chorus_service_code or self.commercial_partner_id.chorus_service_code

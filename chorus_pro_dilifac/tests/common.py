@@ -1,0 +1,97 @@
+"""A French bookshop selling to public buyers: the set-up every Chorus Pro test starts from.
+
+Partners reuse the SIRETs of the sandboxes' seed directory (sandboxes/seed_directory.json),
+so the same records work against the local Chorus Pro and Dilifac sandboxes.
+"""
+from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+SUPPLIER_SIRET = "83210456600019"
+DILIFAC_GLN = "3012345000017"
+
+
+class ChorusProCommon(AccountTestInvoicingCommon):
+    @classmethod
+    @AccountTestInvoicingCommon.setup_country("fr")
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.company.write(
+            {
+                "name": "Librairie du Marché",
+                "siret": SUPPLIER_SIRET,
+                "vat": "FR86832104566",
+                "street": "3 place du Marché",
+                "zip": "76000",
+                "city": "Rouen",
+                "chorus_transport": "dilifac",
+                "chorus_dilifac_gln": DILIFAC_GLN,
+                "chorus_dilifac_reseller_id": "R0042",
+            }
+        )
+        cls.bank_account = cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "FR7630006000011234567890189",
+                "partner_id": cls.company.partner_id.id,
+                "allow_out_payment": True,
+            }
+        )
+        cls.company.chorus_bank_account_id = cls.bank_account
+        cls.tax_20 = cls._fr_tax("tva_normale")
+        cls.tax_5_5 = cls._fr_tax("tva_reduite")
+        cls.book = cls.env["product.product"].create(
+            {"name": "Roman de poche", "lst_price": 8.5, "taxes_id": [Command.set(cls.tax_5_5.ids)]}
+        )
+        cls.stationery = cls.env["product.product"].create(
+            {"name": "Carnet", "lst_price": 4.0, "taxes_id": [Command.set(cls.tax_20.ids)]}
+        )
+        cls.state_buyer = cls._public_partner("Bibliothèque DGFiP", "state")
+        cls.town = cls._public_partner(
+            "Commune de Saint-Libre", "local_authority", siret="21340172200011"
+        )
+        cls.hospital = cls._public_partner(
+            "Centre hospitalier de Paris-Est", "other", siret="26750001500016"
+        )
+
+    @classmethod
+    def _fr_tax(cls, xmlid):
+        """The French chart loads the reduced rates inactive (see shared/odoo-host.md)."""
+        tax = cls.env["account.chart.template"].with_company(cls.company).ref(xmlid)
+        tax.active = True
+        return tax
+
+    @classmethod
+    def _public_partner(cls, name, debtor_type, **vals):
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "country_id": cls.env.ref("base.fr").id,
+                "street": "1 rue de la Mairie",
+                "zip": "75001",
+                "city": "Paris",
+                "chorus_debtor_type": debtor_type,
+                "chorus_einvoicing": True,
+                **vals,
+            }
+        )
+
+    @classmethod
+    def _invoice(cls, partner, lines=None, move_type="out_invoice", post=True, **vals):
+        """An invoice with, by default, a book at 5.5 % and stationery at 20 %."""
+        lines = lines or [(cls.book, 10, 8.5), (cls.stationery, 2, 4.0)]
+        move = cls.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": partner.id,
+                "invoice_date": "2026-11-02",
+                "invoice_line_ids": [
+                    Command.create({"product_id": product.id, "quantity": qty, "price_unit": price})
+                    for product, qty, price in lines
+                ],
+                **vals,
+            }
+        )
+        if post:
+            move.action_post()
+        return move

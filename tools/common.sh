@@ -1,0 +1,142 @@
+# Shared steps of the test and demo commands: sourced, never run on its own.
+#
+# It finds the Odoo 18 tree, prepares the project's virtualenv, and runs a private
+# PostgreSQL 15 cluster under the git-ignored .run/ folder (as the `postgres` user, on a
+# port and socket directory of its own), so nothing outside the checkout is touched.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ODOO_SRC=${ODOO_SRC:-/opt/odoo/18.0}
+RUN_DIR=${RUN_DIR:-$REPO/.run}
+VENV=${VENV:-$REPO/.venv}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_DIR=$RUN_DIR/pg
+PG_SOCK=$PG_DIR/sock
+DB_USER=odoo
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '%s\n' "$*" >&2; exit 2; }
+
+require_odoo() {
+  # One line, non-zero, within a second: the most common reason a fresh machine fails.
+  [ -f "$ODOO_SRC/odoo/release.py" ] && [ -f "$ODOO_SRC/odoo-bin" ] || die \
+    "Odoo 18 source tree not found at ODOO_SRC=$ODOO_SRC: set ODOO_SRC to an Odoo 18.0 checkout (see ../shared/odoo-host.md)."
+  grep -q "^version_info = (18, 0" "$ODOO_SRC/odoo/release.py" || die \
+    "ODOO_SRC=$ODOO_SRC is not Odoo 18.0 (odoo/release.py): point ODOO_SRC to an Odoo 18.0 tree (see ../shared/odoo-host.md)."
+}
+
+ensure_venv() {
+  # Re-created only when the requirements change, so a re-run costs nothing.
+  local stamp="$VENV/.requirements.sha"
+  local want
+  want=$(cat "$REPO/requirements.txt" "$REPO/requirements-odoo.txt" | sha1sum | cut -d' ' -f1)
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return
+  fi
+  say "Creating the virtualenv $VENV and installing the Python dependencies"
+  python3 -m venv "$VENV"
+  local log=$RUN_DIR/pip.log
+  mkdir -p "$RUN_DIR"
+  { "$VENV/bin/pip" install --upgrade pip wheel && "$VENV/bin/pip" install -r "$REPO/requirements.txt"; } \
+    >"$log" 2>&1 || { tail -n 20 "$log"; die "Installing the Python dependencies failed: see $log"; }
+  echo "$want" >"$stamp"
+}
+
+ensure_system_packages() {
+  # Debian packages the suite and the demo need: sshd for the Dilifac sandbox,
+  # wkhtmltopdf for invoice PDFs, chromium for the browser tour.
+  local missing=()
+  command -v /usr/sbin/sshd >/dev/null || missing+=(openssh-server)
+  command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
+  [ -x "$PG_BIN/pg_ctl" ] || missing+=(postgresql-15)
+  if [ "${WITH_BROWSER:-1}" = 1 ]; then
+    command -v chromium >/dev/null || missing+=(chromium)
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Installing Debian packages: ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+as_postgres() { runuser -u postgres -- "$@"; }
+
+pg_start() {
+  mkdir -p "$RUN_DIR"
+  chmod 755 "$RUN_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    say "Creating a private PostgreSQL cluster in $PG_DIR"
+    rm -rf "$PG_DIR"
+    mkdir -p "$PG_DIR/sock"
+    chown -R postgres: "$PG_DIR"
+    as_postgres "$PG_BIN/initdb" -A trust -U postgres -D "$PG_DIR/data" >/dev/null
+  fi
+  PG_PORT=$(cat "$PG_DIR/port" 2>/dev/null || true)
+  if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    PG_PORT=$(free_port)
+    echo "$PG_PORT" >"$PG_DIR/port"
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w start \
+      -o "-p $PG_PORT -k $PG_SOCK -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" \
+      >/dev/null || die "PostgreSQL did not start: see $PG_DIR/server.log"
+  fi
+  psql_admin -tc "SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'" | grep -q 1 \
+    || psql_admin -qc "CREATE ROLE $DB_USER LOGIN SUPERUSER" >/dev/null
+  export PGHOST=$PG_SOCK PGPORT=$PG_PORT PGUSER=$DB_USER
+}
+
+pg_stop() {
+  [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" as_postgres "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+write_odoo_conf() {
+  # $1: config path, $2: http port (optional)
+  mkdir -p "$RUN_DIR/data"
+  cat >"$1" <<EOF
+[options]
+addons_path = $ODOO_SRC/odoo/addons,$REPO
+data_dir = $RUN_DIR/data
+db_host = $PG_SOCK
+db_port = $PG_PORT
+db_user = $DB_USER
+db_password = False
+list_db = True
+http_interface = 127.0.0.1
+http_port = ${2:-8069}
+; SaxonC (the EN 16931 validator) cannot start under a lowered address-space limit
+limit_memory_hard = 0
+limit_time_real = 0
+limit_time_cpu = 0
+without_demo = False
+EOF
+}
+
+odoo_bin() { "$VENV/bin/python" "$ODOO_SRC/odoo-bin" "$@"; }
+
+BASE_MODULES=l10n_fr_account,account_edi_ubl_cii,l10n_fr_facturx_chorus_pro
+
+ensure_template_db() {
+  # $1: config, $2: template name, $3: "demo" or "nodemo".
+  # The modules we depend on take most of the install time; they are installed once per
+  # cluster into a template database named after the Odoo release, and copied from there.
+  local conf=$1 name=$2 demo=$3 args=()
+  if psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$name'" | grep -q 1; then
+    return
+  fi
+  say "Installing $BASE_MODULES into template database $name ($demo; about a minute, once)"
+  [ "$demo" = demo ] || args+=(--without-demo=all)
+  odoo_bin -c "$conf" -d "$name" -i "$BASE_MODULES" "${args[@]}" --stop-after-init \
+    --log-level=warn >"$RUN_DIR/$name.log" 2>&1 || { tail -n 30 "$RUN_DIR/$name.log"; die "Installing $BASE_MODULES failed: see $RUN_DIR/$name.log"; }
+}
+
+template_name() {
+  # Changes with the Odoo tree, so a new nightly never reuses a stale template.
+  local rev
+  rev=$( (git -C "$ODOO_SRC" rev-parse --short HEAD 2>/dev/null || stat -c %Y "$ODOO_SRC/odoo/release.py") | tr -c 'a-z0-9\n' '_')
+  echo "cpd_tpl_${1}_${rev}"
+}

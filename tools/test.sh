@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run the tests"; .ci/run calls it).
+#
+# 1. checks the Odoo 18 tree (ODOO_SRC), 2. prepares .venv, 3. starts a private PostgreSQL,
+# installs the addon into a fresh database (log checked for warnings), 4. runs the DB-free
+# pytest suite (tests_unit/) and the Odoo suite (pytest-odoo, chorus_pro_dilifac/tests/),
+# 5. stops PostgreSQL, even on failure. Extra arguments go to both pytest runs (e.g. -k name).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
+
+require_odoo
+ensure_system_packages
+ensure_venv
+export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+
+pg_start
+trap pg_stop EXIT
+
+conf=$RUN_DIR/test.conf
+write_odoo_conf "$conf"
+tpl=$(template_name nodemo)
+ensure_template_db "$conf" "$tpl" nodemo
+
+db=cpd_test
+say "Installing chorus_pro_dilifac into a fresh database $db"
+psql_admin -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+psql_admin -qc "CREATE DATABASE $db TEMPLATE $tpl OWNER $DB_USER" >/dev/null
+rm -rf "$RUN_DIR/data/filestore/$db"
+[ ! -d "$RUN_DIR/data/filestore/$tpl" ] || cp -a "$RUN_DIR/data/filestore/$tpl" "$RUN_DIR/data/filestore/$db"
+install_log=$RUN_DIR/install.log
+odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
+  --log-level=info >"$install_log" 2>&1 || { tail -n 40 "$install_log"; die "Installing chorus_pro_dilifac failed: see $install_log"; }
+# A view or field problem of ours is only a WARNING in Odoo's log: make it fail the run.
+if grep -E " (WARNING|ERROR|CRITICAL) " "$install_log" | grep -i "chorus" ; then
+  die "Installing chorus_pro_dilifac logged the warnings above (full log: $install_log)"
+fi
+
+status=0
+say "DB-free suite (tests_unit/)"
+"$VENV/bin/python" -m pytest tests_unit -p no:cacheprovider -p no:odoo "$@" || { rc=$?; [ $rc -eq 5 ] || status=1; }
+
+say "Odoo suite (chorus_pro_dilifac/tests, pytest-odoo on $db)"
+(cd "$REPO" && "$VENV/bin/python" -m pytest chorus_pro_dilifac/tests -p no:cacheprovider \
+  --odoo-config="$conf" --odoo-database="$db" --odoo-log-level=warn --odoo-http "$@") || status=1
+
+exit $status

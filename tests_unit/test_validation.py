@@ -34,7 +34,7 @@ BROKEN = [
         _replace(
             UBL_INVOICE,
             b'PayableAmount currencyID="EUR">126.60',
-            b"PayableAmount " b'currencyID="EUR">130.00',
+            b'PayableAmount currencyID="EUR">130.00',
         ),
         {"BR-CO-16"},
     ),

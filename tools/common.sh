@@ -67,6 +67,12 @@ as_postgres() { runuser -u postgres -- "$@"; }
 pg_start() {
   mkdir -p "$RUN_DIR"
   chmod 755 "$RUN_DIR"
+  # Several runs (tests, demo) may share the cluster: each holds a shared lock while it
+  # runs, and the last one out stops the server (see pg_stop).
+  exec 9>"$RUN_DIR/pg.lock"
+  flock -s 9
+  exec 8>"$RUN_DIR/pg.start.lock"
+  flock -x 8
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
     say "Creating a private PostgreSQL cluster in $PG_DIR"
     rm -rf "$PG_DIR"
@@ -84,11 +90,15 @@ pg_start() {
   fi
   psql_admin -tc "SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'" | grep -q 1 \
     || psql_admin -qc "CREATE ROLE $DB_USER LOGIN SUPERUSER" >/dev/null
+  flock -u 8
   export PGHOST=$PG_SOCK PGPORT=$PG_PORT PGUSER=$DB_USER
 }
 
 pg_stop() {
   [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
+  flock -u 9 2>/dev/null || true
+  # Another run still holds its shared lock: leave the server to it.
+  flock -n -x "$RUN_DIR/pg.lock" true || return 0
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
@@ -125,13 +135,17 @@ ensure_template_db() {
   # The modules we depend on take most of the install time; they are installed once per
   # cluster into a template database named after the Odoo release, and copied from there.
   local conf=$1 name=$2 demo=$3 args=()
+  exec 7>"$RUN_DIR/template.lock"
+  flock -x 7
   if psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$name'" | grep -q 1; then
+    flock -u 7
     return
   fi
   say "Installing $BASE_MODULES into template database $name ($demo; about a minute, once)"
   [ "$demo" = demo ] || args+=(--without-demo=all)
   odoo_bin -c "$conf" -d "$name" -i "$BASE_MODULES" "${args[@]}" --stop-after-init \
     --log-level=warn >"$RUN_DIR/$name.log" 2>&1 || { tail -n 30 "$RUN_DIR/$name.log"; die "Installing $BASE_MODULES failed: see $RUN_DIR/$name.log"; }
+  flock -u 7
 }
 
 template_name() {

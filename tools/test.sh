@@ -17,18 +17,19 @@ export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
 pg_start
 trap pg_stop EXIT
 
-conf=$RUN_DIR/test.conf
+# TEST_DB lets several runs share the cluster side by side.
+db=${TEST_DB:-cpd_test}
+conf=$RUN_DIR/test-$db.conf
 write_odoo_conf "$conf"
 tpl=$(template_name nodemo)
 ensure_template_db "$conf" "$tpl" nodemo
 
-db=cpd_test
 say "Installing chorus_pro_dilifac into a fresh database $db"
 psql_admin -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
 psql_admin -qc "CREATE DATABASE $db TEMPLATE $tpl OWNER $DB_USER" >/dev/null
 rm -rf "$RUN_DIR/data/filestore/$db"
 [ ! -d "$RUN_DIR/data/filestore/$tpl" ] || cp -a "$RUN_DIR/data/filestore/$tpl" "$RUN_DIR/data/filestore/$db"
-install_log=$RUN_DIR/install.log
+install_log=$RUN_DIR/install-$db.log
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=info >"$install_log" 2>&1 || { tail -n 40 "$install_log"; die "Installing chorus_pro_dilifac failed: see $install_log"; }
 # A view or field problem of ours is only a WARNING in Odoo's log: make it fail the run.

@@ -32,7 +32,9 @@ def render_dilifac_ubl(
     if service_code:
         optional += f"<cbc:BuyerReference>{escape(service_code)}</cbc:BuyerReference>"
     if engagement:
-        optional += f"<cac:OrderReference><cbc:ID>{escape(engagement)}</cbc:ID></cac:OrderReference>"
+        optional += (
+            f"<cac:OrderReference><cbc:ID>{escape(engagement)}</cbc:ID></cac:OrderReference>"
+        )
     xml = f"""<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

@@ -1,16 +1,12 @@
 """DilifacSftpClient against a real OpenSSH server (sandboxes.dilifac.sshd)."""
+import os
+import pwd
+import shutil
 import subprocess
 
 import paramiko
 import pytest
-from dilifac_sandbox_fixtures import (  # noqa: F401 (fixtures)
-    account,
-    client_for,
-    dilifac_sshd,
-    processor,
-    start_sandbox,
-    stop_sandbox,
-)
+from dilifac_sandbox_helpers import client_for, start_sandbox, stop_sandbox
 from dilifac_ubl_fixture import render_dilifac_ubl
 
 from chorus_pro_dilifac.lib import dilifac_sftp
@@ -19,8 +15,16 @@ from chorus_pro_dilifac.lib.dilifac_sftp import (
     DilifacSftpClient,
     fetch_host_key_fingerprint,
 )
-from chorus_pro_dilifac.lib.errors import AUTH, PERMANENT, TRANSIENT, UNKNOWN_OUTCOME, TransportError
+from chorus_pro_dilifac.lib.errors import (
+    AUTH,
+    PERMANENT,
+    TRANSIENT,
+    UNKNOWN_OUTCOME,
+    TransportError,
+)
 from sandboxes.dilifac.sshd import free_port
+
+pytest_plugins = ["dilifac_sandbox_fixtures"]
 
 NAME = "FAC_R1_F-001.xml"
 
@@ -177,7 +181,10 @@ def test_an_uploaded_name_is_never_overwritten(account, processor):
 
 
 def test_a_stale_tmp_file_is_replaced(account):
-    (account.root / "I" / (NAME + ".tmp")).write_bytes(b"half of an old attempt")
+    stale = account.root / "I" / (NAME + ".tmp")
+    stale.write_bytes(b"half of an old attempt, much longer than the new content")
+    user = pwd.getpwnam(account.username)
+    os.chown(stale, user.pw_uid, user.pw_gid)  # left by the account's own dropped upload
     with client_for(account) as client:
         client.upload(NAME, b"complete")
     assert _listing(account) == [".done", NAME, NAME + ".rdy"]
@@ -233,7 +240,9 @@ def _drop_before(account, client, monkeypatch, method):
     monkeypatch.setattr(client, method, drop_then_call)
 
 
-def test_connection_dropped_after_rename_is_completed_by_the_retry(account, processor, monkeypatch):
+def test_connection_dropped_after_rename_is_completed_by_the_retry(
+    account, processor, monkeypatch
+):
     content = render_dilifac_ubl("F-001")
     client = client_for(account)
     _drop_before(account, client, monkeypatch, "_write_marker")
@@ -376,15 +385,19 @@ def test_an_unparseable_file_is_reported_and_left_untouched(account):
     assert _listing(account, "O") == ["NOTIF_1.csv", "NOTIF_1.csv.rdy"]
 
 
+def _keys(events):
+    return [e.event_key for e in events]
+
+
 def test_the_same_file_read_twice_gives_the_same_event_keys(account):
     _notif(account, "NOTIF_1.csv", _line("F-1") + _line("F-1", "TRANSMIS", "ok; vu"))
     keys = []
     with client_for(account) as client:
-        client.process_notifications(lambda name, events: keys.append([e.event_key for e in events]))
+        client.process_notifications(lambda _name, events: keys.append(_keys(events)))
         # Dilifac puts the same file out again: a fresh download, same events
-        (account.root / "ARC" / "NOTIF_1.csv").rename(account.root / "O" / "NOTIF_1.csv")
-        (account.root / "ARC" / "NOTIF_1.csv.rdy").rename(account.root / "O" / "NOTIF_1.csv.rdy")
-        client.process_notifications(lambda name, events: keys.append([e.event_key for e in events]))
+        for name in ("NOTIF_1.csv", "NOTIF_1.csv.rdy"):
+            shutil.copy(account.root / "ARC" / name, account.root / "O" / name)
+        client.process_notifications(lambda _name, events: keys.append(_keys(events)))
     assert len(keys) == 2 and keys[0] == keys[1] and len(set(keys[0])) == 2
     assert _listing(account, "ARC") == ["NOTIF_1.csv", "NOTIF_1.csv.rdy", "NOTIF_1~2.csv",
                                         "NOTIF_1~2.csv.rdy"]

@@ -67,12 +67,16 @@ class _SHA1RSAKey(RSAKey):
     HASHES = {**RSAKey.HASHES, "ssh-rsa": hashes.SHA1}
 
 
+def _with_legacy(preferred, kind):
+    return tuple(dict.fromkeys(preferred + LEGACY_ALGORITHMS[kind]))  # paramiko 3 has them
+
+
 class _LegacyTransport(paramiko.Transport):
     """Modern algorithms first, then the legacy ones a Dilicom server may be limited to."""
 
-    _preferred_kex = paramiko.Transport._preferred_kex + LEGACY_ALGORITHMS["kex"]
+    _preferred_kex = _with_legacy(paramiko.Transport._preferred_kex, "kex")
     _kex_info = {**paramiko.Transport._kex_info, _KexGroup1SHA1.name: _KexGroup1SHA1}
-    _preferred_keys = paramiko.Transport._preferred_keys + LEGACY_ALGORITHMS["keys"]
+    _preferred_keys = _with_legacy(paramiko.Transport._preferred_keys, "keys")
     _key_info = {**paramiko.Transport._key_info, "ssh-rsa": _SHA1RSAKey}
 
 

@@ -29,6 +29,7 @@ def _serve(args):
     )
     processor = DilifacProcessor(root, immediate=args.immediate)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     with SshdSandbox(root, port=args.port, legacy_only=args.legacy_only) as sandbox:
         key_path = sandbox.state_dir / "user_ed25519_key"
         print(

@@ -15,10 +15,14 @@ Layout of the root::
     .sandbox/sshd/    host keys, user key, authorized_keys, sshd_config, pid (kept, so
                       a restart on the same root keeps the fingerprint)
 
+sshd runs under ``reaper.py`` (a child subreaper), so ``stop()`` leaves no process, not
+even the zombies sshd's finished sessions would otherwise hand to PID 1.
+
 Needs root and Debian's ``openssh-server`` (``/usr/sbin/sshd``); installs nothing.
 """
 import atexit
 import base64
+import contextlib
 import hashlib
 import os
 import pwd
@@ -27,10 +31,12 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 SSHD_PATH = "/usr/sbin/sshd"
+REAPER = Path(__file__).with_name("reaper.py")
 NOLOGIN_SHELL = "/usr/sbin/nologin"
 PRIVSEP_DIR = "/run/sshd"
 DEFAULT_USERNAME = "dilifac"
@@ -71,8 +77,8 @@ def _run(args, **kwargs):
     return result
 
 
-def _children_map():
-    """{parent pid: [child pids]} of every process, from /proc."""
+def _descendants(pid):
+    """PIDs of every process below ``pid``, from /proc."""
     children = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -82,40 +88,12 @@ def _children_map():
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
-def _descendants(children, pid):
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
             found.append(child)
             todo.append(child)
     return found
-
-
-def kill_descendants(pid, timeout=5):
-    """SIGKILL every descendant of ``pid``, leaves first.
-
-    A process is killed only once it has no child left, so each dead process is reaped by
-    its own (sshd) parent instead of becoming a zombie handed to PID 1, which in a
-    container may never reap it. After ``timeout`` whatever remains is killed at once.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        children = _children_map()
-        tree = _descendants(children, pid)
-        if not tree:
-            return
-        late = time.monotonic() > deadline
-        for victim in tree if late else [p for p in tree if not children.get(p)]:
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if late:
-            return
-        time.sleep(0.01)
 
 
 class SshdSandbox:
@@ -195,16 +173,18 @@ class SshdSandbox:
         atexit.register(self.stop)
 
     def stop(self):
-        """Stop sshd and every connection it serves (sessions outlive a bare listener kill)."""
+        """Stop sshd and every connection it serves; nothing is left, not even a zombie."""
         process, self._process = self._process, None
         if process is None:
             return
         atexit.unregister(self.stop)
-        kill_descendants(process.pid)  # while the listener lives to reap them
-        process.terminate()
+        process.terminate()  # the reaper kills and reaps the whole tree
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            for pid in _descendants(process.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             process.kill()
             process.wait()
 
@@ -214,10 +194,22 @@ class SshdSandbox:
         self.start()
 
     def kill_connections(self):
-        """Drop every open SFTP connection at once (the listener keeps running)."""
+        """Drop every open SFTP connection at once; the listener keeps running.
+
+        Returns once the killed processes are gone, so the next client call fails.
+        """
         if self._process is None:
             raise SandboxError("the sandbox is not running")
-        kill_descendants(self._process.pid)
+        listener = int((self.state_dir / "sshd.pid").read_text())
+        victims = [p for p in _descendants(self._process.pid) if p != listener]
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while any(Path(f"/proc/{p}").exists() for p in victims):
+            if time.monotonic() > deadline:
+                raise SandboxError(f"sshd connections survived SIGKILL: {victims}")
+            time.sleep(0.01)
 
     # -- setup --------------------------------------------------------------------------
 
@@ -332,7 +324,8 @@ class SshdSandbox:
     def _spawn(self, options):
         with open(self.log_path, "ab") as log:
             self._process = subprocess.Popen(
-                [self.sshd_path, "-D", "-e", "-f", str(self.state_dir / "sshd_config"), *options],
+                [sys.executable, str(REAPER), self.sshd_path, "-D", "-e",
+                 "-f", str(self.state_dir / "sshd_config"), *options],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT

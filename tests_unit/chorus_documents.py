@@ -77,7 +77,7 @@ def ubl_invoice(number, buyer=FREE_BUYER, supplier=SUPPLIER, service=None, engag
         f'{total_ht}</cbc:TaxExclusiveAmount><cbc:TaxInclusiveAmount currencyID="{currency}">'
         f'{total_ttc}</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="{currency}">'
         f"{total_ttc}</cbc:PayableAmount></cac:LegalMonetaryTotal>")
-    for index, ((quantity, price), amount) in enumerate(zip(lines, amounts), start=1):
+    for index, ((quantity, price), amount) in enumerate(zip(lines, amounts, strict=True), start=1):
         parts.append(
             f"<cac:{line_tag}><cbc:ID>{index}</cbc:ID>"
             f'<cbc:{quantity_tag} unitCode="C62">{quantity}</cbc:{quantity_tag}>'
@@ -86,7 +86,7 @@ def ubl_invoice(number, buyer=FREE_BUYER, supplier=SUPPLIER, service=None, engag
             f'<cac:Price><cbc:PriceAmount currencyID="{currency}">{price}</cbc:PriceAmount>'
             f"</cac:Price></cac:{line_tag}>")
     parts.append(f"</{root}>")
-    return "".join(parts).encode("utf-8")
+    return "".join(parts).encode()
 
 
 def cii_invoice(number, buyer=FREE_BUYER, supplier=SUPPLIER, service=None, engagement=None,
@@ -142,7 +142,7 @@ def cii_invoice(number, buyer=FREE_BUYER, supplier=SUPPLIER, service=None, engag
         "</ram:SpecifiedTradeSettlementHeaderMonetarySummation>"
         "</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction>"
         "</rsm:CrossIndustryInvoice>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def cpp_mixte(invoices):
@@ -174,7 +174,7 @@ def cpp_mixte(invoices):
         "</EnveloppeUnitaire></Enveloppe>"
         f'<CPPFactures Compteur="{len(units)}">{"".join(units)}</CPPFactures>'
         "</CPPFactureMixte>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def zip_of(files):

@@ -73,7 +73,7 @@ def parse_chorus_datetime(value):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None)
 
 
 def parse_chorus_date(value):

@@ -9,7 +9,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Local Chorus Pro sandbox (PISTE + /cpro API).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
-    parser.add_argument("--seed", help="seed directory json (default: sandboxes/seed_directory.json)")
+    parser.add_argument("--seed", help="seed json (default: sandboxes/seed_directory.json)")
     parser.add_argument("--token-ttl", type=int, default=3600, help="token lifetime in seconds")
     parser.add_argument("--log", help="append one line per request to this file")
     args = parser.parse_args(argv)

@@ -32,6 +32,7 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from facturx import get_xml_from_pdf
 from lxml import etree
 
 SYNTAX_UBL = "IN_DP_E1_UBL_INVOICE"
@@ -65,7 +66,7 @@ UBL_ROOTS = {
     "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice": "Invoice",
     "{urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote": "CreditNote",
 }
-CII_ROOT = "{%s}CrossIndustryInvoice" % NS["rsm"]
+CII_ROOT = f"{{{NS['rsm']}}}CrossIndustryInvoice"
 CREDIT_NOTE_TYPE_CODES = {"381", "261", "262", "396", "532"}
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -145,7 +146,8 @@ def _parse_ubl(root):
         root.find("cac:TaxTotal", NS),
     )
     line_tag = "cac:InvoiceLine" if kind == "Invoice" else "cac:CreditNoteLine"
-    line_amounts = [_amount(n.text) for n in root.findall(f"{line_tag}/cbc:LineExtensionAmount", NS)]
+    line_amounts = [_amount(n.text)
+                    for n in root.findall(f"{line_tag}/cbc:LineExtensionAmount", NS)]
     return InvoiceData(
         number=_text(root, "cbc:ID"),
         invoice_type="AVOIR" if kind == "CreditNote" or type_code in CREDIT_NOTE_TYPE_CODES
@@ -268,8 +270,6 @@ def _xml_root(xml_bytes):
 
 def _xml_from_pdf(pdf_bytes):
     """The factur-x.xml embedded in a PDF, or None when there is none or no PDF at all."""
-    from facturx import get_xml_from_pdf
-
     try:
         _name, xml_bytes = get_xml_from_pdf(pdf_bytes, check_xsd=False)
     except Exception:  # the library raises many types on a damaged or non-PDF file
@@ -396,7 +396,7 @@ def check_invoice_document(xml_bytes, syntax, directory, already_deposited=None)
 def _archive_members(file_bytes, filename):
     """``[(name, bytes)]`` of an archive, ``None`` if the file is not an archive."""
     name = (filename or "").lower()
-    is_zip = file_bytes[:4] == b"PK\x03\x04"
+    is_zip = file_bytes[:4] in (b"PK\x03\x04", b"PK\x05\x06")  # 0506: empty zip
     is_gzip = file_bytes[:2] == b"\x1f\x8b"
     if not (is_zip or is_gzip):
         if name.endswith((".zip", ".tar.gz", ".tgz")):
@@ -442,7 +442,8 @@ def extract_invoices(file_bytes, filename, syntax):
     for name, content in members:
         xml_bytes, root = _readable_xml(name, content, syntax)
         if syntax == SYNTAX_CPP and root.tag == "CPPFactureMixte":
-            units = [etree.tostring(u) for u in root.iterfind("CPPFactures/CPPFactureMixteUnitaire")]
+            units = [etree.tostring(unit)
+                     for unit in root.iterfind("CPPFactures/CPPFactureMixteUnitaire")]
         else:
             units = [xml_bytes]
         for unit in units or [xml_bytes]:

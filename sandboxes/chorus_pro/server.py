@@ -98,7 +98,7 @@ class ChorusProSandbox:
         self._httpd = ThreadingHTTPServer((self.host, self.port), _handler_class(self))
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="chorus-pro-sandbox", daemon=True)
         self._thread.start()
         return self.url

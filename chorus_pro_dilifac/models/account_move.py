@@ -88,6 +88,19 @@ class AccountMove(models.Model):
     )
     chorus_sent_transport = fields.Char(copy=False, readonly=True)
     chorus_sent_on = fields.Datetime(string="Sent on", copy=False, readonly=True)
+    chorus_send_started_on = fields.Datetime(
+        copy=False,
+        readonly=True,
+        help="Set just before the document leaves Odoo: an invoice still 'being sent' "
+        "after a failure is looked up on the other side before anything is sent again.",
+    )
+    chorus_sent_filename = fields.Char(string="Sent file", copy=False, readonly=True)
+    chorus_sent_attachment_id = fields.Many2one(
+        "ir.attachment", string="Transmitted document", copy=False, readonly=True
+    )
+    chorus_sent_checksum = fields.Char(
+        string="Transmitted document SHA-256", copy=False, readonly=True
+    )
     chorus_last_news_on = fields.Datetime(string="Last news", copy=False, readonly=True)
     chorus_attempt = fields.Integer(string="Sending attempt", copy=False, readonly=True)
     chorus_error_code = fields.Char(string="Error code", copy=False, readonly=True)
@@ -103,7 +116,9 @@ class AccountMove(models.Model):
     chorus_company_gln = fields.Char(related="company_id.chorus_dilifac_gln")
     chorus_bank_account_id = fields.Many2one(related="company_id.chorus_bank_account_id")
     chorus_buyer_siret = fields.Char(related="commercial_partner_id.siret", string="Buyer SIRET")
-    chorus_buyer_debtor_type = fields.Selection(related="commercial_partner_id.chorus_debtor_type")
+    chorus_buyer_debtor_type = fields.Selection(
+        related="commercial_partner_id.chorus_debtor_type", string="Buyer debtor type"
+    )
     chorus_buyer_gln = fields.Char(compute="_compute_chorus_buyer_gln", string="Buyer GLN")
 
     @api.depends("partner_id")
@@ -169,3 +184,58 @@ class AccountMove(models.Model):
             raise NotImplementedError()
         positive = (operator == "=") == value
         return [("chorus_state", "in" if positive else "not in", ATTENTION_STATES)]
+
+    # -- events ------------------------------------------------------------------------
+
+    def _chorus_apply_event(
+        self,
+        source,
+        code,
+        label=None,
+        date=None,
+        comment=None,
+        chorus_invoice_id=None,
+        flow_number=None,
+        event_key=None,
+        state=None,
+        error_code=None,
+    ):
+        """Record one event (a deposit, a flow report, a notification, a status) and move
+        the summary state on.
+
+        ``event_key`` names the event at its source: an event already recorded for this
+        invoice is ignored entirely, so reading a notification or a status history twice
+        changes nothing. Returns the new history line, or None when it was a repeat.
+        """
+        self.ensure_one()
+        if event_key and self.chorus_history_ids.filtered(lambda h: h.event_key == event_key):
+            return None
+        date = date or fields.Datetime.now()
+        line = self.env["chorus.pro.history"].create(
+            {
+                "move_id": self.id,
+                "source": source,
+                "code": code,
+                "label": label or code,
+                "date": date,
+                "comment": comment,
+                "chorus_invoice_id": chorus_invoice_id,
+                "flow_number": flow_number,
+                "attempt": self.chorus_attempt,
+                "event_key": event_key,
+            }
+        )
+        vals = {"chorus_last_news_on": fields.Datetime.now()}
+        if chorus_invoice_id:
+            vals["chorus_invoice_id"] = str(chorus_invoice_id)
+        if state:
+            needs_human = state in ATTENTION_STATES
+            vals.update(
+                chorus_state=state,
+                chorus_status_code=code,
+                chorus_status_date=date,
+                chorus_error_code=(error_code or code) if needs_human else False,
+                chorus_error_message=comment if needs_human else False,
+            )
+        self.write(vals)
+        return line

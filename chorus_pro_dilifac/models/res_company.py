@@ -1,7 +1,10 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
+from ..lib.chorus_api import ChorusProClient
 from ..lib.codes import is_valid_gln
+from ..lib.dilifac_sftp import DilifacSftpClient, fetch_host_key_fingerprint
+from ..lib.errors import TransportError
 
 TRANSPORTS = [
     ("dilifac", "Dilifac (SFTP)"),
@@ -110,3 +113,96 @@ class ResCompany(models.Model):
                         gln=company.chorus_dilifac_gln,
                     )
                 )
+
+    # -- the only places that turn settings into protocol clients ------------------------
+
+    def _chorus_api_client(self):
+        """The Chorus Pro API client of this company (credentials read as superuser)."""
+        self.ensure_one()
+        company = self.sudo()
+        missing = [
+            label
+            for label, value in (
+                (_("PISTE client id"), company.chorus_piste_client_id),
+                (_("PISTE client secret"), company.chorus_piste_client_secret),
+                (_("Chorus Pro technical login"), company.chorus_tech_login),
+                (_("Chorus Pro technical password"), company.chorus_tech_password),
+            )
+            if not value
+        ]
+        if missing:
+            raise UserError(
+                _(
+                    "Company %(company)s: the Chorus Pro API settings are incomplete (%(fields)s).",
+                    company=self.name,
+                    fields=", ".join(missing),
+                )
+            )
+        return ChorusProClient(
+            company.chorus_piste_client_id,
+            company.chorus_piste_client_secret,
+            company.chorus_tech_login,
+            company.chorus_tech_password,
+            environment=company.chorus_environment,
+            oauth_url=company.chorus_api_oauth_url or None,
+            api_url=company.chorus_api_base_url or None,
+            timeout=self.env.context.get("chorus_api_timeout", 30),
+        )
+
+    def _chorus_sftp_client(self):
+        """The Dilifac SFTP client of this company (credentials read as superuser)."""
+        self.ensure_one()
+        company = self.sudo()
+        if not (company.chorus_sftp_host and company.chorus_sftp_user):
+            raise UserError(
+                _("Company %(company)s: the Dilifac SFTP host and user are not set.", company=self.name)
+            )
+        if not company.chorus_sftp_host_fingerprint:
+            raise UserError(
+                _(
+                    "Company %(company)s: no Dilifac host key is pinned. Use 'Fetch host key' "
+                    "in the settings, check it with Dilicom, then save it.",
+                    company=self.name,
+                )
+            )
+        return DilifacSftpClient(
+            company.chorus_sftp_host,
+            company.chorus_sftp_port or 22,
+            company.chorus_sftp_user,
+            password=company.chorus_sftp_password or None,
+            private_key=company.chorus_sftp_private_key or None,
+            host_key_fingerprint=company.chorus_sftp_host_fingerprint,
+            legacy_algorithms=company.chorus_sftp_legacy_algorithms,
+            upload_dir=company.chorus_sftp_upload_dir or "I",
+            outbox_dir=company.chorus_sftp_outbox_dir or "O",
+            archive_dir=company.chorus_sftp_archive_dir or "ARC",
+        )
+
+    def _chorus_test_connection(self):
+        """Check the configured transport answers; returns a message for the user."""
+        self.ensure_one()
+        try:
+            if self.chorus_transport == "api":
+                self._chorus_api_client().health_check()
+                return _("Chorus Pro answered: the API credentials work.")
+            if self.chorus_transport == "dilifac":
+                with self._chorus_sftp_client() as client:
+                    client.list_notifications()
+                return _("Dilifac answered: the SFTP account and its host key work.")
+        except TransportError as error:
+            raise UserError(_("Connection test failed: %s", error)) from None
+        raise UserError(_("Choose the API or Dilifac transport first."))
+
+    def _chorus_fetch_host_key(self):
+        """The server's host key fingerprint, to be checked with Dilicom before pinning."""
+        self.ensure_one()
+        company = self.sudo()
+        try:
+            _key_type, fingerprint = fetch_host_key_fingerprint(
+                company.chorus_sftp_host,
+                company.chorus_sftp_port or 22,
+                legacy_algorithms=company.chorus_sftp_legacy_algorithms,
+            )
+        except TransportError as error:
+            raise UserError(_("Could not read the host key: %s", error)) from None
+        return fingerprint

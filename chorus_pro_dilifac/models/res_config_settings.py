@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 SECRET = "base.group_system"
 
@@ -76,3 +76,28 @@ class ResConfigSettings(models.TransientModel):
     chorus_sftp_archive_dir = fields.Char(
         related="company_id.chorus_sftp_archive_dir", readonly=False, groups=SECRET
     )
+
+    def _chorus_notify(self, title, message, kind="success", sticky=False):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": message, "type": kind, "sticky": sticky},
+        }
+
+    def action_chorus_test_connection(self):
+        self.execute()  # test what is on screen
+        return self._chorus_notify(_("Chorus Pro"), self.company_id._chorus_test_connection())
+
+    def action_chorus_fetch_host_key(self):
+        self.execute()
+        fingerprint = self.company_id._chorus_fetch_host_key()
+        return self._chorus_notify(
+            _("Dilifac host key"),
+            _(
+                "The server presents %(fingerprint)s. Compare it with the fingerprint Dilicom "
+                "gave you before copying it into 'Pinned host key'.",
+                fingerprint=fingerprint,
+            ),
+            kind="warning",
+            sticky=True,
+        )

@@ -1,7 +1,9 @@
+import logging
+
 from stdnum.fr import siret as stdnum_siret
 
-from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 from ..lib.codes import (
     DEBTOR_TYPES,
@@ -11,6 +13,9 @@ from ..lib.codes import (
     is_valid_gln,
     recipient_gln,
 )
+from ..lib.errors import TransportError
+
+_logger = logging.getLogger(__name__)
 
 
 class ResPartner(models.Model):
@@ -182,3 +187,85 @@ class ResPartner(models.Model):
         service, else its company's default."""
         self.ensure_one()
         return self.chorus_service_code or self.commercial_partner_id.chorus_service_code
+
+    # -- Chorus Pro directory ------------------------------------------------------------
+
+    def action_chorus_check_directory(self):
+        """Button: fill the structure id, its flags and its services from Chorus Pro."""
+        company = self.env.company
+        if company.chorus_transport != "api":
+            raise UserError(
+                _(
+                    "Checking the Chorus Pro directory needs the Chorus Pro API transport "
+                    "(Settings > Invoicing > Chorus Pro). With Dilifac, fill the flags by hand."
+                )
+            )
+        client = company._chorus_api_client()
+        for partner in self:
+            try:
+                partner._chorus_refresh_from_directory(client)
+            except TransportError as error:
+                raise UserError(
+                    _("%(partner)s: the Chorus Pro directory could not be read: %(error)s",
+                      partner=partner.display_name, error=error)
+                ) from None
+        return True
+
+    def _chorus_refresh_from_directory(self, client):
+        self.ensure_one()
+        if not self.siret:
+            raise UserError(_("%s: set the SIRET first (field 'SIRET').", self.display_name))
+        found = client.lookup_structure(self.siret)
+        if not found:
+            raise UserError(
+                _(
+                    "%(partner)s: no structure with SIRET %(siret)s in the Chorus Pro directory.",
+                    partner=self.display_name,
+                    siret=self.siret,
+                )
+            )
+        known = {service.code: service for service in self.chorus_service_ids}
+        commands = []
+        for service in found["services"]:
+            vals = {
+                "code": service["code"],
+                "name": service["name"],
+                "is_active": service["active"],
+                "engagement_required": service["engagement_required"],
+                "chorus_service_id": service["id"] or 0,
+            }
+            if service["code"] in known:
+                commands.append(Command.update(known.pop(service["code"]).id, vals))
+            else:
+                commands.append(Command.create(vals))
+        commands += [Command.delete(service.id) for service in known.values()]
+        self.write(
+            {
+                "chorus_structure_id": found["structure_id"],
+                "chorus_structure_active": found["active"],
+                "chorus_service_required": found["service_required"],
+                "chorus_engagement_required": found["engagement_required"],
+                "chorus_service_or_engagement": found["service_or_engagement"],
+                "chorus_directory_checked_on": fields.Datetime.now(),
+                "chorus_service_ids": commands,
+            }
+        )
+
+    @api.model
+    def _cron_chorus_refresh_directory(self):
+        """Weekly: public buyers' flags and services change; refresh the oldest first."""
+        company = self.env["res.company"].search([("chorus_transport", "=", "api")], limit=1)
+        if not company:
+            return
+        client = company._chorus_api_client()
+        partners = self.search(
+            [("chorus_debtor_type", "!=", False), ("siret", "!=", False), ("is_company", "=", True)],
+            order="chorus_directory_checked_on asc nulls first",
+            limit=200,
+        )
+        for partner in partners:
+            try:
+                with self.env.cr.savepoint():
+                    partner._chorus_refresh_from_directory(client)
+            except (TransportError, UserError) as error:
+                _logger.warning("Chorus Pro directory refresh of %s failed: %s", partner.display_name, error)

@@ -4,6 +4,8 @@ Partners reuse the SIRETs of the sandboxes' seed directory (sandboxes/seed_direc
 so the same records work against the local Chorus Pro and Dilifac sandboxes.
 """
 from odoo import Command
+from odoo.tools import config
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 SUPPLIER_SIRET = "83210456600019"
@@ -15,6 +17,10 @@ class ChorusProCommon(AccountTestInvoicingCommon):
     @AccountTestInvoicingCommon.setup_country("fr")
     def setUpClass(cls):
         super().setUpClass()
+        # wkhtmltopdf fetches the report's assets from the test HTTP server.
+        cls.env["ir.config_parameter"].sudo().set_param(
+            "report.url", f"http://127.0.0.1:{config['http_port']}"
+        )
         cls.company = cls.company_data["company"]
         cls.company.write(
             {
@@ -95,3 +101,41 @@ class ChorusProCommon(AccountTestInvoicingCommon):
         if post:
             move.action_post()
         return move
+
+
+class ChorusApiSandboxCommon(ChorusProCommon):
+    """The company talks to a local Chorus Pro sandbox over real HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from sandboxes.chorus_pro import ChorusProSandbox
+
+        cls.sandbox = ChorusProSandbox()
+        cls.sandbox.start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        credentials = cls.sandbox.credentials
+        cls.company.write(
+            {
+                "chorus_transport": "api",
+                "chorus_piste_client_id": credentials["client_id"],
+                "chorus_piste_client_secret": credentials["client_secret"],
+                "chorus_tech_login": credentials["login"],
+                "chorus_tech_password": credentials["password"],
+                "chorus_api_oauth_url": cls.sandbox.url,
+                "chorus_api_base_url": cls.sandbox.url,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        # The database rolls back after each test (invoice numbers come again): so does Chorus.
+        self.sandbox.platform.reset()
+
+    def play_buyer(self, invoice, status, reason=None):
+        self.company._chorus_api_client().process_received_invoice(
+            int(invoice.chorus_invoice_id), status, reason
+        )
+
+    def poll(self):
+        self.env["account.move"]._chorus_api_poll_company(self.company)

@@ -1,0 +1,519 @@
+"""Sending invoices to Chorus Pro (API) or Dilifac (SFTP), exactly once, and polling
+what comes back.
+
+The exactly-once rule: an invoice is locked, marked 'sending' and committed *before* its
+document leaves Odoo; it becomes 'sent' (committed) only once the other side said so.
+An invoice found 'sending' later had its answer lost: it is looked up on the other side
+(Chorus Pro's supplier search, Dilifac's upload folder) before anything is sent again.
+"""
+import datetime
+import hashlib
+import io
+import logging
+import zipfile
+
+import psycopg2
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib.chorus_status import (
+    flow_status_label,
+    invoice_status_label,
+    is_final,
+    summary_state,
+)
+from ..lib.dilifac_naming import invoice_file_name
+from ..lib.dilifac_notifications import (
+    DILIFAC_REJECTED,
+    DILIFAC_STATUS_LABELS,
+    SOURCE_DILIFAC,
+)
+from ..lib.errors import UNKNOWN_OUTCOME, TransportError
+
+_logger = logging.getLogger(__name__)
+
+SENDABLE_STATES = ("to_transmit", "error")
+# How long an unconfirmed deposit may stay unknown before a human is asked to check.
+UNKNOWN_OUTCOME_PATIENCE = datetime.timedelta(hours=24)
+CRON_BATCH = 50
+DILIFAC_TZ = pytz.timezone("Europe/Paris")
+
+
+def _chorus_summary(code):
+    """Odoo summary state of a Chorus Pro invoice status ('sent' there means deposited)."""
+    state = summary_state(code)
+    return "integrated" if state == "sent" else state
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    # -- sending -----------------------------------------------------------------------
+
+    def action_chorus_send(self):
+        """Button: send the selected invoices now with the company's transport."""
+        failures = self._chorus_send()
+        if failures:
+            raise UserError(
+                "\n\n".join(
+                    _("%(invoice)s:\n%(errors)s", invoice=move.name, errors="\n".join(errors))
+                    for move, errors in failures.items()
+                )
+            )
+        return True
+
+    def _chorus_send(self, from_cron=False):
+        """Send every sendable invoice of ``self``; returns {move: [error, ...]}.
+
+        Invalid invoices are reported and left untouched; the others go on. Through the
+        API, the valid invoices of a company leave in one flow (a zip) when there are
+        several. In cron mode invoices locked by another transaction are skipped.
+        """
+        failures = {}
+        moves = self.filtered(
+            lambda m: m.move_type in ("out_invoice", "out_refund") and m.state == "posted"
+        )
+        for company, company_moves in moves.grouped("company_id").items():
+            transport = company.chorus_transport
+            if transport not in ("api", "dilifac"):
+                for move in company_moves:
+                    failures[move] = [
+                        _("The company sends through the Chorus Pro portal: use 'Export for the Chorus Pro portal'.")
+                    ]
+                continue
+            company_moves = company_moves._chorus_lock(skip_locked=from_cron)
+            for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
+                failures.update(move._chorus_resend_unknown_outcome())
+            sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE_STATES)
+            if not sendable:
+                continue
+            prepared = sendable._chorus_prepare_documents(dilifac=transport == "dilifac")
+            documents = {}
+            for move, document in prepared.items():
+                if document["errors"]:
+                    failures[move] = document["errors"]
+                else:
+                    documents[move] = (document["filename"], document["content"])
+            if transport == "api" and len(documents) > 1:
+                failures.update(self._chorus_deliver_flow(company, documents))
+            else:
+                for move, (filename, content) in documents.items():
+                    failures.update(self._chorus_deliver_flow(company, {move: (filename, content)}))
+        return failures
+
+    def _chorus_lock(self, skip_locked=False):
+        """Lock the invoices for this transaction; another sender gets an error (or, for a
+        cron, the invoices it cannot lock are left out)."""
+        if not self:
+            return self
+        mode = "SKIP LOCKED" if skip_locked else "NOWAIT"
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    f"SELECT id FROM account_move WHERE id IN %s FOR UPDATE {mode}",  # noqa: S608
+                    [tuple(self.ids)],
+                )
+                locked = {row[0] for row in self.env.cr.fetchall()}
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                _("These invoices are being sent by someone else right now: try again in a moment.")
+            ) from None
+        self.invalidate_recordset()
+        return self.browse([move_id for move_id in self.ids if move_id in locked])
+
+    def _chorus_commit(self):
+        """Commit what was just decided, so that a crash cannot forget it."""
+        if self.env["account.move.send"]._can_commit():
+            self.env.cr.commit()
+
+    @api.model
+    def _chorus_deliver_flow(self, company, documents):
+        """Record then hand over {move: (filename, content)}: one API flow (a zip when there
+        are several), or one Dilifac upload. Returns {move: [error]}."""
+        moves = self.browse([move.id for move in documents])
+        for move, (filename, content) in documents.items():
+            move._chorus_mark_sending(company.chorus_transport, filename, content)
+        self._chorus_commit()
+        if len(documents) == 1:
+            (move, (_filename, content)), = documents.items()
+            return moves._chorus_transmit(content)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
+            for move in moves:
+                flow.writestr(move.chorus_sent_filename, documents[move][1])
+        moves.write({"chorus_sent_filename": False})
+        stamp = fields.Datetime.now().strftime("%Y%m%d%H%M%S")
+        return moves._chorus_transmit(archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip")
+
+    def _chorus_mark_sending(self, transport, filename, content):
+        """Persist 'about to send', with the exact bytes and their checksum."""
+        self.ensure_one()
+        attempt = self.chorus_attempt + 1
+        if transport == "dilifac":
+            filename = invoice_file_name(
+                self.company_id.chorus_dilifac_reseller_id or "0", self.name, attempt
+            )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": filename,
+                "raw": content,
+                "res_model": "account.move",
+                "res_id": self.id,
+                "description": _("Document transmitted to Chorus Pro (attempt %s)", attempt),
+            }
+        )
+        self.write(
+            {
+                "chorus_state": "sending",
+                "chorus_attempt": attempt,
+                "chorus_sent_transport": transport,
+                "chorus_send_started_on": fields.Datetime.now(),
+                "chorus_sent_filename": filename,
+                "chorus_sent_attachment_id": attachment.id,
+                "chorus_sent_checksum": hashlib.sha256(content).hexdigest(),
+                "chorus_flow_number": False,
+                "chorus_flow_status": False,
+                "chorus_invoice_id": False,
+            }
+        )
+
+    def _chorus_transmit(self, content, flow_name=None):
+        """Send what is recorded on the invoices (one file, or the zip of a flow) and move
+        their state on. Returns {move: [error]}."""
+        company = self[:1].company_id
+        transport = self[:1].chorus_sent_transport
+        try:
+            if transport == "api":
+                receipt = company._chorus_api_client().deposit_flow(
+                    flow_name or self.chorus_sent_filename, content, company.chorus_syntax
+                )
+                self.write({"chorus_flow_number": receipt["flow_number"]})
+                label = _("Deposited on Chorus Pro, flow %s", receipt["flow_number"])
+            else:
+                with company._chorus_sftp_client() as client:
+                    client.upload(self.chorus_sent_filename, content)
+                label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
+        except TransportError as error:
+            return self._chorus_transmit_failed(error)
+        self.write({"chorus_sent_on": fields.Datetime.now()})
+        for move in self:
+            move._chorus_apply_event(
+                "odoo",
+                "SENT",
+                label,
+                flow_number=move.chorus_flow_number,
+                state="sent",
+                event_key=f"sent:{move.chorus_attempt}",
+            )
+        self._chorus_commit()
+        return {}
+
+    def _chorus_transmit_failed(self, error):
+        failures = {}
+        for move in self:
+            if error.kind == UNKNOWN_OUTCOME:
+                # Stays 'sending': looked up on the other side before any new sending.
+                move._chorus_apply_event(
+                    "odoo", "UNKNOWN_OUTCOME", _("No answer after sending"), comment=str(error)
+                )
+                failures[move] = [
+                    _(
+                        "No answer after sending %(invoice)s: it will be looked up on the other "
+                        "side before any new sending (%(error)s).",
+                        invoice=move.name,
+                        error=error,
+                    )
+                ]
+                continue
+            move._chorus_apply_event(
+                "odoo",
+                "SEND_FAILED",
+                _("Sending failed"),
+                comment=str(error),
+                state="error" if move.chorus_attempt > 1 else "to_transmit",
+            )
+            move.write(
+                {
+                    "chorus_send_started_on": False,
+                    "chorus_error_code": error.code or error.kind,
+                    "chorus_error_message": str(error),
+                }
+            )
+            failures[move] = [_("%(invoice)s was not sent: %(error)s", invoice=move.name, error=error)]
+        self._chorus_commit()
+        return failures
+
+    def _chorus_resend_unknown_outcome(self):
+        """Settle an invoice whose last sending got no answer; returns {move: [error]}."""
+        self.ensure_one()
+        content = self.chorus_sent_attachment_id.raw
+        if self.chorus_sent_transport == "dilifac":
+            with self.company_id._chorus_sftp_client() as client:
+                delivered = client.is_delivered(self.chorus_sent_filename)
+            if not delivered:  # the upload never completed: the same name is safe to send
+                return self._chorus_transmit(content)
+            self._chorus_apply_event(
+                "odoo", "SENT", _("Found on Dilifac: %s", self.chorus_sent_filename), state="sent",
+                event_key=f"sent:{self.chorus_attempt}",
+            )
+            return {}
+        found = [
+            item
+            for item in self.company_id._chorus_api_client().search_supplier_invoices(
+                invoice_number=self.name
+            )
+            if item.get("number") == self.name
+        ]
+        if found:
+            item = found[-1]
+            self.chorus_flow_number = item.get("numeroFluxDepot") or self.chorus_flow_number
+            self.chorus_sent_on = self.chorus_send_started_on
+            self._chorus_apply_event(
+                "chorus_invoice",
+                item.get("status") or "DEPOSEE",
+                invoice_status_label(item.get("status")),
+                chorus_invoice_id=item.get("chorus_id"),
+                state=_chorus_summary(item.get("status")),
+                event_key=f"found:{self.chorus_attempt}",
+            )
+            return {}
+        if fields.Datetime.now() - self.chorus_send_started_on > UNKNOWN_OUTCOME_PATIENCE:
+            self._chorus_apply_event(
+                "odoo",
+                "NOT_FOUND",
+                _("Not found on Chorus Pro"),
+                comment=_(
+                    "Chorus Pro has no invoice %s a day after the deposit without answer. Check "
+                    "the Chorus Pro portal, then send it again.",
+                    self.name,
+                ),
+                state="error",
+            )
+            return {}
+        return {
+            self: [
+                _(
+                    "%s was deposited but Chorus Pro has not confirmed it yet: it is checked "
+                    "again automatically, nothing is sent twice.",
+                    self.name,
+                )
+            ]
+        }
+
+    # -- Chorus Pro API polling ----------------------------------------------------------
+
+    @api.model
+    def _cron_chorus_api_poll(self):
+        """Flow reports, then invoice ids, then statuses, for every API company."""
+        remaining = 0
+        for company in self.env["res.company"].search([("chorus_transport", "=", "api")]):
+            remaining += self.with_company(company)._chorus_api_poll_company(company)
+        self._chorus_cron_progress(remaining)
+
+    @api.model
+    def _chorus_api_poll_company(self, company):
+        base = [("company_id", "=", company.id), ("chorus_sent_transport", "=", "api")]
+        unknown = self.search(base + [("chorus_state", "=", "sending")], limit=CRON_BATCH)
+        flows = self.search(
+            base + [("chorus_state", "=", "sent"), ("chorus_flow_number", "!=", False)],
+            limit=CRON_BATCH,
+        )
+        followed = self.search(
+            base
+            + [
+                ("chorus_invoice_id", "!=", False),
+                ("chorus_state", "not in", ("paid", "rejected", "cancelled", "error")),
+            ],
+            order="chorus_status_date asc",
+            limit=CRON_BATCH,
+        )
+        client = company._chorus_api_client()
+        for move in unknown:
+            self._chorus_guarded(move, move._chorus_resend_unknown_outcome)
+        for flow_number, moves in flows.grouped("chorus_flow_number").items():
+            self._chorus_guarded(moves, lambda: moves._chorus_apply_flow_report(client, flow_number))
+        for move in followed:
+            self._chorus_guarded(move, lambda: move._chorus_refresh_status(client))
+        return sum(
+            len(records) == CRON_BATCH for records in (unknown, flows, followed)
+        )
+
+    def _chorus_guarded(self, moves, func):
+        """Run one unit of polling work; a failure is logged on the invoice, never raised,
+        and does not stop the others."""
+        try:
+            with self.env.cr.savepoint():
+                func()
+        except (TransportError, UserError) as error:
+            _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
+        self._chorus_commit()
+
+    def _chorus_apply_flow_report(self, client, flow_number):
+        report = client.get_flow_report(flow_number)
+        status = report["status"]
+        for move in self:
+            move.chorus_flow_status = status
+        if not report["final"]:
+            return
+        errors = {}
+        for error in report["errors"]:
+            errors.setdefault(error["invoice_number"], []).append(error["message"] or "")
+        technical = "\n".join(e["message"] or e["code"] or "" for e in report["technical_errors"])
+        integrated = {}
+        if report["outcome"] in ("success", "partial"):
+            integrated = {
+                item["number"]: item for item in client.search_supplier_invoices(flow_number=flow_number)
+            }
+        for move in self:
+            item = integrated.get(move.name)
+            if item and move.name not in errors:
+                move._chorus_apply_event(
+                    "chorus_flow", status, flow_status_label(status), flow_number=flow_number,
+                    event_key=f"flow:{flow_number}",
+                )
+                move._chorus_apply_event(
+                    "chorus_invoice",
+                    item["status"] or "DEPOSEE",
+                    invoice_status_label(item["status"]),
+                    chorus_invoice_id=item["chorus_id"],
+                    state=_chorus_summary(item["status"]),
+                    event_key=f"found:{move.chorus_attempt}",
+                )
+            else:
+                reason = "\n".join(errors.get(move.name, [])) or technical or flow_status_label(status)
+                move._chorus_apply_event(
+                    "chorus_flow",
+                    status,
+                    flow_status_label(status),
+                    comment=reason,
+                    flow_number=flow_number,
+                    state="error",
+                    event_key=f"flow:{flow_number}",
+                )
+
+    def _chorus_refresh_status(self, client):
+        self.ensure_one()
+        history = client.get_invoice_history(int(self.chorus_invoice_id))
+        for entry in history["history"]:
+            code = entry["code"]
+            self._chorus_apply_event(
+                "chorus_invoice",
+                code,
+                invoice_status_label(code),
+                date=entry["date"],
+                comment=entry["comment"],
+                chorus_invoice_id=self.chorus_invoice_id,
+                state=_chorus_summary(code),
+                event_key=f"status:{self.chorus_invoice_id}:{entry.get('histoStatutId')}",
+            )
+
+    # -- Dilifac polling -----------------------------------------------------------------
+
+    @api.model
+    def _cron_chorus_dilifac_poll(self):
+        """Read Dilifac's notification files and settle unconfirmed uploads."""
+        for company in self.env["res.company"].search([("chorus_transport", "=", "dilifac")]):
+            self.with_company(company)._chorus_dilifac_poll_company(company)
+
+    @api.model
+    def _chorus_dilifac_poll_company(self, company):
+        """Returns the notification summary of the SFTP client ({processed, failed, messages})."""
+        unknown = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("chorus_sent_transport", "=", "dilifac"),
+                ("chorus_state", "=", "sending"),
+            ]
+        )
+        for move in unknown:
+            self._chorus_guarded(move, move._chorus_resend_unknown_outcome)
+
+        def apply_file(filename, events):
+            self._chorus_apply_dilifac_events(company, filename, events)
+            self._chorus_commit()
+
+        with company._chorus_sftp_client() as client:
+            summary = client.process_notifications(apply_file)
+        for message in summary["messages"]:
+            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
+        return summary
+
+    @api.model
+    def _chorus_apply_dilifac_events(self, company, filename, events):
+        numbers = {event.invoice_number for event in events}
+        moves = {
+            move.name: move
+            for move in self.search(
+                [("company_id", "=", company.id), ("name", "in", list(numbers)),
+                 ("move_type", "in", ("out_invoice", "out_refund"))]
+            )
+        }
+        for event in events:
+            move = moves.get(event.invoice_number)
+            if not move:
+                _logger.warning("%s: no invoice %s in %s", filename, event.invoice_number, company.name)
+                continue
+            date = DILIFAC_TZ.localize(event.date).astimezone(pytz.utc).replace(tzinfo=None)
+            if event.source == SOURCE_DILIFAC:
+                label = DILIFAC_STATUS_LABELS.get(event.status, event.status)
+                state = "error" if event.status == DILIFAC_REJECTED else None
+                if state is None and move.chorus_state in ("sending", "sent"):
+                    state = "sent"
+                move._chorus_apply_event(
+                    "dilifac", event.status, label, date=date, comment=event.message,
+                    chorus_invoice_id=event.chorus_invoice_id, event_key=event.event_key,
+                    state=state, error_code=event.error_code,
+                )
+            else:
+                move._chorus_apply_event(
+                    "chorus_invoice",
+                    event.status,
+                    invoice_status_label(event.status),
+                    date=date,
+                    comment=event.message,
+                    chorus_invoice_id=event.chorus_invoice_id,
+                    event_key=event.event_key,
+                    state=_chorus_summary(event.status),
+                    error_code=event.error_code,
+                )
+
+    # -- shared --------------------------------------------------------------------------
+
+    @api.model
+    def _chorus_cron_progress(self, remaining):
+        """Tell the cron framework there is more to do, so it runs again soon."""
+        cron = self.env.context.get("cron_id") and self.env["ir.cron"].browse(
+            self.env.context["cron_id"]
+        )
+        if cron and remaining:
+            cron._trigger()
+
+    def action_chorus_interface(self):
+        """The 'Interface Chorus' button: fetch every news now for the current company."""
+        company = self.env.company
+        if company.chorus_transport == "dilifac":
+            summary = self._chorus_dilifac_poll_company(company)
+            message = _(
+                "%(done)s notification file(s) applied, %(failed)s left for later.",
+                done=len(summary["processed"]),
+                failed=len(summary["failed"]),
+            )
+            if summary["messages"]:
+                message += "\n" + "\n".join(summary["messages"])
+        elif company.chorus_transport == "api":
+            self._chorus_api_poll_company(company)
+            message = _("Chorus Pro statuses refreshed.")
+        else:
+            raise UserError(_("Choose the API or Dilifac transport in the settings first."))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Chorus Pro"),
+                "message": message,
+                "type": "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

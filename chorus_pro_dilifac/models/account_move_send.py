@@ -1,0 +1,61 @@
+from odoo import _, api, models
+
+
+class AccountMoveSend(models.AbstractModel):
+    """'by Chorus Pro' in Send & Print: the invoice PDF is rendered by Odoo as usual, then
+    the Chorus document is built, validated and handed to the company's transport."""
+
+    _inherit = "account.move.send"
+
+    @api.model
+    def _is_applicable_to_company(self, method, company):
+        if method == "chorus_pro":
+            return company.chorus_transport in ("api", "dilifac")
+        return super()._is_applicable_to_company(method, company)
+
+    @api.model
+    def _is_applicable_to_move(self, method, move, **move_data):
+        if method == "chorus_pro":
+            return (
+                self._is_applicable_to_company(method, move.company_id)
+                and move.move_type in ("out_invoice", "out_refund")
+                and move.chorus_state in ("to_transmit", "error", "sending")
+            )
+        return super()._is_applicable_to_move(method, move, **move_data)
+
+    def _get_alerts(self, moves, moves_data):
+        alerts = super()._get_alerts(moves, moves_data)
+        chorus_moves = moves.filtered(
+            lambda m: "chorus_pro" in moves_data[m]["sending_methods"]
+            and self._is_applicable_to_move("chorus_pro", m)
+        )
+        problems = chorus_moves._chorus_check_before_sending() if chorus_moves else {}
+        if problems:
+            alerts["chorus_pro_dilifac_invalid"] = {
+                "level": "danger",
+                "message": "\n".join(message for messages in problems.values() for message in messages),
+                "action_text": _("View invoice(s)"),
+                "action": self.env["account.move"]
+                .browse([move.id for move in problems])
+                ._get_records_action(name=_("Invoices to correct")),
+            }
+        return alerts
+
+    def _call_web_service_after_invoice_pdf_render(self, invoices_data):
+        super()._call_web_service_after_invoice_pdf_render(invoices_data)
+        to_send = self.env["account.move"].browse(
+            [
+                invoice.id
+                for invoice, data in invoices_data.items()
+                if "chorus_pro" in data["sending_methods"]
+                and self._is_applicable_to_move("chorus_pro", invoice, **data)
+            ]
+        )
+        if not to_send:
+            return
+        failures = to_send._chorus_send()
+        for invoice, errors in failures.items():
+            invoices_data[invoice]["error"] = {
+                "error_title": _("Chorus Pro: %s was not sent", invoice.name),
+                "errors": errors,
+            }

@@ -1,0 +1,123 @@
+from odoo.tests import tagged
+
+from .common import ChorusApiSandboxCommon
+
+DEPOSIT = "/cpro/factures/v1/deposer/flux"
+
+
+@tagged("post_install", "-at_install")
+class TestChorusApiTransport(ChorusApiSandboxCommon):
+    def test_valid_invoice_reaches_payment_through_the_crons(self):
+        invoice = self._invoice(self.town, ref="EJ-2026-001")
+        self.assertFalse(invoice._chorus_send())
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertTrue(invoice.chorus_flow_number.startswith("CPP001"))
+        self.assertTrue(invoice.chorus_sent_attachment_id)
+
+        self.poll()
+        self.assertEqual(invoice.chorus_state, "sent", "nothing integrated before Chorus processes the flow")
+        self.sandbox.process_all()
+        self.poll()
+        self.assertTrue(invoice.chorus_invoice_id)
+        self.assertIn(invoice.chorus_state, ("integrated", "made_available"))
+        self.sandbox.process_all()
+        self.poll()
+        self.assertEqual(invoice.chorus_state, "made_available")
+
+        for status in ("SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"):
+            self.play_buyer(invoice, status)
+        self.poll()
+        self.assertEqual(invoice.chorus_state, "paid")
+        self.assertEqual(invoice.chorus_status_code, "MISE_EN_PAIEMENT")
+        codes = invoice.chorus_history_ids.mapped("code")
+        for code in ("SENT", "IN_INTEGRE", "MISE_A_DISPOSITION", "SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"):
+            self.assertIn(code, codes)
+        lines = len(invoice.chorus_history_ids)
+        self.poll()
+        self.assertEqual(len(invoice.chorus_history_ids), lines, "polling again adds nothing")
+
+    def test_a_second_click_never_deposits_twice(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        invoice._chorus_send()
+        self.assertEqual(len(self.sandbox.flows()), 1)
+
+    def test_structure_rules_stop_the_invoice_before_sending(self):
+        department = self._public_partner(
+            "Département de Seine-Maritime", "local_authority", siret="22760540900019"
+        )
+        (self.hospital | department).action_chorus_check_directory()
+        self.assertTrue(self.hospital.chorus_service_required)
+        self.assertTrue(department.chorus_engagement_required)
+        no_service = self._invoice(self.hospital)
+        no_engagement = self._invoice(department)
+        failures = (no_service | no_engagement)._chorus_send()
+        self.assertRegex("\n".join(failures[no_service]), f"{no_service.name}.*[Ss]ervice code")
+        self.assertRegex("\n".join(failures[no_engagement]), f"{no_engagement.name}.*[Ee]ngagement")
+        self.assertEqual((no_service | no_engagement).mapped("chorus_state"), ["to_transmit"] * 2)
+        self.assertFalse(self.sandbox.flows(), "nothing left Odoo")
+
+    def test_one_bad_invoice_in_a_flow_of_three(self):
+        # Never checked in the directory: Odoo cannot know the service code is required.
+        good_1 = self._invoice(self.town)
+        good_2 = self._invoice(self.state_buyer, ref="EJ-STATE-1")
+        bad = self._invoice(self.hospital)
+        failures = (good_1 | good_2 | bad)._chorus_send()
+        self.assertFalse(failures)
+        self.assertEqual(len(set((good_1 | good_2 | bad).mapped("chorus_flow_number"))), 1)
+        self.sandbox.process_all()
+        self.poll()
+        self.assertEqual(good_1.chorus_flow_status, "IN_INTEGRE_PARTIEL")
+        self.assertEqual(bad.chorus_state, "error")
+        self.assertIn("service", bad.chorus_error_message.lower())
+        self.assertTrue(good_1.chorus_invoice_id and good_2.chorus_invoice_id)
+        self.assertNotEqual(good_1.chorus_state, "error")
+        self.assertNotEqual(good_2.chorus_state, "error")
+
+        bad.buyer_reference = "BIBLIO"
+        self.assertFalse(bad._chorus_send(), "corrected, it can be sent again")
+        self.sandbox.process_all()
+        self.poll()
+        self.assertTrue(bad.chorus_invoice_id)
+        self.assertEqual(bad.chorus_attempt, 2)
+
+    def test_timeout_after_deposit_then_retry_gives_one_invoice(self):
+        invoice = self._invoice(self.town)
+        self.sandbox.fail_next(DEPOSIT, "timeout_after_commit", hang_seconds=15)
+        failures = invoice.with_context(chorus_api_timeout=2)._chorus_send()
+        self.assertIn("No answer", failures[invoice][0])
+        self.assertEqual(invoice.chorus_state, "sending")
+        invoice._chorus_send()
+        self.assertEqual(invoice.chorus_state, "sending", "not confirmed yet: wait, do not resend")
+        self.sandbox.process_all()
+        invoice._chorus_send()
+        self.assertEqual(len([i for i in self.sandbox.invoices() if i["numeroFacture"] == invoice.name]), 1)
+        self.assertTrue(invoice.chorus_invoice_id)
+        self.assertNotEqual(invoice.chorus_state, "sending")
+
+    def test_refused_connection_leaves_the_invoice_ready_to_retry(self):
+        invoice = self._invoice(self.town)
+        self.company.chorus_api_base_url = "http://127.0.0.1:9"
+        failures = invoice._chorus_send()
+        self.assertIn(invoice.name, failures[invoice][0])
+        self.assertEqual(invoice.chorus_state, "to_transmit")
+        self.company.chorus_api_base_url = self.sandbox.url
+        self.assertFalse(invoice._chorus_send())
+        self.assertEqual(invoice.chorus_state, "sent")
+
+    def test_directory_check_fills_flags_and_services(self):
+        self.hospital.action_chorus_check_directory()
+        self.assertEqual(self.hospital.chorus_structure_id, 2003)
+        self.assertTrue(self.hospital.chorus_structure_active)
+        self.assertTrue(self.hospital.chorus_directory_checked_on)
+        services = {s.code: s for s in self.hospital.chorus_service_ids}
+        self.assertTrue(services["PHARMA"].engagement_required)
+        self.assertFalse(services["ANCIEN"].is_active)
+
+    def test_send_and_print_sends_with_chorus_pro(self):
+        invoice = self._invoice(self.town)
+        self.env["account.move.send"]._generate_and_send_invoices(
+            invoice, sending_methods={"chorus_pro"}
+        )
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertEqual(len(self.sandbox.flows()), 1)

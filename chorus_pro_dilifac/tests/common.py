@@ -139,3 +139,41 @@ class ChorusApiSandboxCommon(ChorusProCommon):
 
     def poll(self):
         self.env["account.move"]._chorus_api_poll_company(self.company)
+
+
+class ChorusDilifacSandboxCommon(ChorusProCommon):
+    """The company uploads to a local Dilifac: a real sshd on loopback and its processor."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import os
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        from sandboxes.dilifac.processor import DilifacProcessor
+        from sandboxes.dilifac.sshd import SshdSandbox
+
+        base = Path(tempfile.mkdtemp(prefix="dilifac-odoo-"))
+        os.chmod(base, 0o755)
+        cls.addClassCleanup(shutil.rmtree, base, ignore_errors=True)
+        cls.sshd = SshdSandbox(base / "account")
+        cls.sshd.start()
+        cls.addClassCleanup(cls.sshd.stop)
+        cls.processor = DilifacProcessor(cls.sshd.root, immediate=True)
+        cls.company.write(
+            {
+                "chorus_transport": "dilifac",
+                "chorus_sftp_host": cls.sshd.host,
+                "chorus_sftp_port": cls.sshd.port,
+                "chorus_sftp_user": cls.sshd.username,
+                "chorus_sftp_password": cls.sshd.password,
+                "chorus_sftp_host_fingerprint": cls.sshd.host_key_fingerprint,
+            }
+        )
+
+    def dilifac_round(self):
+        """Dilifac processes the uploads, then Odoo reads the notifications."""
+        self.processor.run_once()
+        return self.env["account.move"]._chorus_dilifac_poll_company(self.company)

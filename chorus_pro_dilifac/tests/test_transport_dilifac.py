@@ -1,0 +1,105 @@
+from lxml import etree
+
+from odoo.tests import tagged
+
+from .common import ChorusDilifacSandboxCommon
+
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
+    def setUp(self):
+        super().setUp()
+        # The database rolls back after each test: so does the Dilifac account.
+        for folder in ("I", "I/.done", "O", "ARC"):
+            for path in (self.sshd.root / folder).glob("*"):
+                if path.is_file():
+                    path.unlink()
+        for path in (self.sshd.root / ".sandbox").glob("processor.*"):
+            path.unlink()
+
+    def _sent_tree(self, invoice):
+        return etree.fromstring(invoice.chorus_sent_attachment_id.raw)
+
+    def test_valid_invoice_is_made_available_then_paid(self):
+        invoice = self._invoice(self.town)
+        self.assertFalse(invoice._chorus_send())
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertTrue((self.sshd.root / "I" / invoice.chorus_sent_filename).exists())
+        self.dilifac_round()
+        self.assertEqual(invoice.chorus_state, "made_available")
+        self.assertTrue(invoice.chorus_invoice_id)
+        self.processor.set_chorus_status(invoice.name, "MISE_EN_PAIEMENT")
+        self.dilifac_round()
+        self.assertEqual(invoice.chorus_state, "paid")
+        self.assertEqual(
+            invoice.chorus_history_ids.sorted("id").mapped("code"),
+            ["SENT", "RECU", "TRANSMIS", "MISE_A_DISPOSITION", "MISE_EN_PAIEMENT"],
+        )
+        self.assertTrue(list((self.sshd.root / "ARC").glob("NOTIF_*.csv")), "applied files archived")
+
+    def test_technical_rejection_shows_code_and_text_and_can_be_resent(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        # Dilifac's GLN check fails: corrupt the recipient GLN in the uploaded file.
+        uploaded = self.sshd.root / "I" / invoice.chorus_sent_filename
+        uploaded.write_bytes(uploaded.read_bytes().replace(b"3025594696108", b"3025594696109"))
+        self.dilifac_round()
+        self.assertEqual(invoice.chorus_state, "error")
+        self.assertTrue(invoice.chorus_error_code.startswith("DLF-"))
+        self.assertIn("GLN", invoice.chorus_error_message)
+        self.assertFalse(invoice._chorus_send(), "corrected, it goes again")
+        self.assertEqual(invoice.chorus_attempt, 2)
+        self.assertTrue(invoice.chorus_sent_filename.endswith("_2.xml"))
+        self.dilifac_round()
+        self.assertEqual(invoice.chorus_state, "made_available")
+        self.assertEqual(set(invoice.chorus_history_ids.mapped("attempt")), {1, 2}, "both attempts kept")
+
+    def test_the_same_notification_file_read_twice_changes_nothing(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self.processor.run_once()
+        notification = next((self.sshd.root / "O").glob("NOTIF_*.csv"))
+        copy = notification.read_bytes()
+        self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        lines = len(invoice.chorus_history_ids)
+        (self.sshd.root / "O" / "NOTIF_again.csv").write_bytes(copy)
+        (self.sshd.root / "O" / "NOTIF_again.csv.rdy").write_bytes(b"")
+        summary = self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        self.assertEqual(summary["processed"], ["NOTIF_again.csv"])
+        self.assertEqual(len(invoice.chorus_history_ids), lines)
+
+    def test_unparseable_file_is_reported_and_left_in_place(self):
+        broken = self.sshd.root / "O" / "NOTIF_broken.csv"
+        broken.write_bytes(b"not a notification\n")
+        (self.sshd.root / "O" / "NOTIF_broken.csv.rdy").write_bytes(b"")
+        summary = self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        self.assertEqual(summary["failed"], ["NOTIF_broken.csv"])
+        self.assertTrue(broken.exists())
+
+    def test_recipient_gln_and_siret_by_debtor_type(self):
+        town_invoice = self._invoice(self.town)
+        state_invoice = self._invoice(self.state_buyer, ref="EJ-STATE-7")
+        (town_invoice | state_invoice)._chorus_send()
+        for invoice, gln, siret in (
+            (town_invoice, "3025594696108", "21340172200011"),
+            (state_invoice, "3025594697303", "11000201100044"),
+        ):
+            tree = self._sent_tree(invoice)
+            customer = tree.find("cac:AccountingCustomerParty/cac:Party", NS)
+            self.assertEqual(customer.findtext("cbc:EndpointID", namespaces=NS), gln)
+            self.assertEqual(customer.find("cbc:EndpointID", NS).get("schemeID"), "0088")
+            self.assertEqual(customer.findtext("cac:PartyIdentification/cbc:ID", namespaces=NS), siret)
+            supplier = tree.find("cac:AccountingSupplierParty/cac:Party", NS)
+            self.assertEqual(supplier.findtext("cbc:EndpointID", namespaces=NS), self.company.chorus_dilifac_gln)
+
+    def test_host_key_mismatch_refuses_to_send(self):
+        self.company.chorus_sftp_host_fingerprint = "SHA256:" + "A" * 43
+        invoice = self._invoice(self.town)
+        failures = invoice._chorus_send()
+        self.assertIn("host key", failures[invoice][0].lower())
+        self.assertEqual(invoice.chorus_state, "to_transmit")

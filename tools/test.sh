@@ -37,12 +37,42 @@ if grep -E " (WARNING|ERROR|CRITICAL) " "$install_log" | grep -i "chorus" ; then
   die "Installing chorus_pro_dilifac logged the warnings above (full log: $install_log)"
 fi
 
+clone_db() {
+  psql_admin -qc "DROP DATABASE IF EXISTS $2 WITH (FORCE)" >/dev/null
+  psql_admin -qc "CREATE DATABASE $2 TEMPLATE $1 OWNER $DB_USER" >/dev/null
+  rm -rf "$RUN_DIR/data/filestore/$2"
+  [ ! -d "$RUN_DIR/data/filestore/$1" ] || cp -a "$RUN_DIR/data/filestore/$1" "$RUN_DIR/data/filestore/$2"
+}
+
 status=0
+# The addon must leave a database as it found it, with and without demo data.
+if [ "${SKIP_INSTALL_CHECKS:-0}" != 1 ]; then
+  say "Install checks: with demo data, then uninstall (with and without demo data)"
+  demo_tpl=$(template_name demo)
+  ensure_template_db "$conf" "$demo_tpl" demo
+  demo_db=${db}_demo
+  clone_db "$demo_tpl" "$demo_db"
+  odoo_bin -c "$conf" -d "$demo_db" -i chorus_pro_dilifac --stop-after-init \
+    >"$RUN_DIR/install-$demo_db.log" 2>&1 || { tail -n 30 "$RUN_DIR/install-$demo_db.log"; echo "Installing with demo data failed"; status=1; }
+  clone_db "$db" "${db}_bare"
+  for target in "${db}_bare" "$demo_db"; do
+    echo "env['ir.module.module'].search([('name', '=', 'chorus_pro_dilifac')]).button_immediate_uninstall(); env.cr.commit()" \
+      | odoo_bin shell -c "$conf" -d "$target" --no-http >"$RUN_DIR/uninstall-$target.log" 2>&1
+    state=$(psql_admin -d "$target" -tAc "SELECT state FROM ir_module_module WHERE name='chorus_pro_dilifac'")
+    if [ "$state" = uninstalled ]; then
+      echo "install-check: chorus_pro_dilifac uninstalled cleanly from $target"
+    else
+      tail -n 30 "$RUN_DIR/uninstall-$target.log"; echo "install-check: uninstall from $target failed ($state)"; status=1
+    fi
+  done
+fi
+
 say "DB-free suite (tests_unit/)"
 "$VENV/bin/python" -m pytest tests_unit -p no:cacheprovider -p no:odoo "$@" || { rc=$?; [ $rc -eq 5 ] || status=1; }
 
 say "Odoo suite (chorus_pro_dilifac/tests, pytest-odoo on $db)"
 (cd "$REPO" && "$VENV/bin/python" -m pytest chorus_pro_dilifac/tests -p no:cacheprovider \
-  --odoo-config="$conf" --odoo-database="$db" --odoo-log-level=warn --odoo-http "$@") || status=1
+  --odoo-config="$conf" --odoo-database="$db" --odoo-log-level=warn --odoo-http "$@") \
+  || { rc=$?; [ $rc -eq 5 ] || status=1; }
 
 exit $status

@@ -1,0 +1,116 @@
+import base64
+from decimal import Decimal
+from unittest.mock import patch
+
+from odoo.addons.chorus_pro_dilifac.lib.portal_file import PORTAL_FILENAME, parse_portal_file
+from odoo.addons.chorus_pro_dilifac.wizards.chorus_portal_export import ChorusProPortalExport
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import ChorusProCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChorusPortalExport(ChorusProCommon):
+    def _wizard(self, moves):
+        return Form(
+            self.env["chorus.pro.portal.export"].with_context(
+                active_model="account.move", active_ids=moves.ids
+            )
+        )
+
+    def test_missing_data_is_flagged(self):
+        self.town.chorus_service_required = True
+        self.hospital.chorus_engagement_required = True
+        town_invoice = self._invoice(self.town)
+        hospital_invoice = self._invoice(self.hospital)
+        state_invoice = self._invoice(self.state_buyer)
+        wizard = self._wizard(town_invoice | hospital_invoice | state_invoice).save()
+        missing = {line.move_id: line.missing for line in wizard.line_ids}
+        self.assertEqual(missing[town_invoice], "MISSING: service code")
+        self.assertEqual(missing[hospital_invoice], "MISSING: engagement number")
+        self.assertFalse(missing[state_invoice])
+        self.assertEqual(wizard.missing_count, 2)
+        line = wizard.line_ids.filtered(lambda line: line.move_id == town_invoice)
+        self.assertEqual(line.action_open_invoice()["res_id"], town_invoice.id)
+        self.assertEqual(line.action_open_partner()["res_id"], self.town.id)
+        with self.assertRaisesRegex(UserError, "Service code"):
+            wizard.action_export()
+        # Left out, the incomplete invoices do not block the others.
+        (
+            wizard.line_ids - wizard.line_ids.filtered(lambda line: line.move_id == state_invoice)
+        ).include = False
+        self.assertEqual(wizard.missing_count, 0)
+        with patch(f"{ChorusProPortalExport.__module__}.PORTAL_FILE_SIZE_LIMIT", 1000):
+            wizard.action_export()
+        self.assertIn("more than the 0.001 MB the portal", wizard.size_warning)
+        invoices = parse_portal_file(base64.b64decode(wizard.file_data))
+        self.assertEqual([i.number for i in invoices], [state_invoice.name])
+        self.assertEqual(
+            state_invoice.chorus_state, "to_transmit", "not marked as sent unless asked"
+        )
+
+    def test_portal_file_of_three_invoices_round_trips(self):
+        self.town.chorus_service_code = "MEDIATHEQUE"
+        town_invoice = self._invoice(self.town, ref="EJ-2026-0042", contract_reference="M2026-017")
+        state_invoice = self._invoice(self.state_buyer)
+        credit_note = self._invoice(
+            self.hospital, lines=[(self.book, 2, 8.5)], move_type="out_refund"
+        )
+        moves = town_invoice | state_invoice | credit_note
+        pdfs = moves._chorus_invoice_pdfs()
+        for move, pdf in pdfs.items():  # what Send & Print would have stored
+            self.env["ir.attachment"].create(
+                {
+                    "name": f"{move.name}.pdf",
+                    "raw": pdf,
+                    "res_model": "account.move",
+                    "res_id": move.id,
+                    "res_field": "invoice_pdf_report_file",
+                }
+            )
+        moves.invalidate_recordset(["invoice_pdf_report_id"])
+        form = self._wizard(moves)
+        form.payment_means = "58"
+        form.mark_as_sent = True
+        wizard = form.save()
+        wizard.action_export()
+        self.assertEqual(wizard.file_name, PORTAL_FILENAME)
+        self.assertFalse(wizard.size_warning)
+
+        parsed = {i.number: i for i in parse_portal_file(base64.b64decode(wizard.file_data))}
+        self.assertEqual(set(parsed), set(moves.mapped("name")))
+        for move in moves:
+            with self.subTest(move=move.name):
+                self.assertEqual(
+                    parsed[move.name].pdf_bytes, pdfs[move], "the PDF unzips to the invoice's PDF"
+                )
+                self.assertTrue(parsed[move.name].pdf_bytes.startswith(b"%PDF-"))
+
+        town = parsed[town_invoice.name]
+        self.assertEqual((town.type_code, town.cadre, town.payment_means_code), ("380", "A1", "58"))
+        self.assertEqual(
+            (town.buyer.identifier, town.buyer.service_code), ("21340172200011", "MEDIATHEQUE")
+        )
+        self.assertEqual(
+            (town.engagement_number, town.market_number), ("EJ-2026-0042", "M2026-017")
+        )
+        self.assertEqual(
+            (town.amount_untaxed, town.amount_total, town.amount_due),
+            (Decimal("93.00"), Decimal("99.28"), Decimal("99.28")),
+        )
+        self.assertEqual(
+            [(v.rate, v.base, v.amount) for v in town.vat_lines],
+            [
+                (Decimal("5.5"), Decimal("85.00"), Decimal("4.68")),
+                (Decimal("20"), Decimal("8.00"), Decimal("1.60")),
+            ],
+        )
+        refund = parsed[credit_note.name]
+        self.assertEqual((refund.type_code, refund.payment_means_code), ("381", ""))
+        self.assertEqual(parsed[state_invoice.name].buyer.identifier, "11000201100044")
+
+        for move in moves:
+            self.assertEqual(move.chorus_state, "sent")
+            self.assertEqual(move.chorus_history_ids[:1].code, "PORTAL_EXPORT")
+            self.assertEqual(move.chorus_history_ids[:1].source, "odoo")

@@ -1,0 +1,213 @@
+import base64
+from collections import defaultdict
+from decimal import Decimal
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib.codes import PAYMENT_MEANS
+from ..lib.portal_file import (
+    PORTAL_FILE_SIZE_LIMIT,
+    PORTAL_FILENAME,
+    PortalBuyer,
+    PortalInvoice,
+    PortalSupplier,
+    PortalVatLine,
+    build_portal_file,
+)
+
+
+class ChorusProPortalExport(models.TransientModel):
+    """The "XML mixte" file (IN_DP_E2_CPP_FACTURE_MIN) to upload by hand on the Chorus
+    Pro portal: one file holding the selected invoices, each with its PDF."""
+
+    _name = "chorus.pro.portal.export"
+    _description = "Chorus Pro portal file export"
+
+    line_ids = fields.One2many("chorus.pro.portal.export.line", "wizard_id", string="Invoices")
+    payment_means = fields.Selection(
+        PAYMENT_MEANS,
+        string="Payment means",
+        default="30",
+        required=True,
+        help="Declared for every invoice of the file (credit notes carry none).",
+    )
+    mark_as_sent = fields.Boolean(
+        string="Mark as sent",
+        help="Once the file is downloaded, the exported invoices wait for Chorus Pro's answer.",
+    )
+    missing_count = fields.Integer(compute="_compute_missing_count")
+    file_data = fields.Binary(string="File", readonly=True, attachment=False)
+    file_name = fields.Char(readonly=True)
+    size_warning = fields.Char(readonly=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        if self.env.context.get("active_model") == "account.move" and "line_ids" in fields_list:
+            moves = self.env["account.move"].browse(self.env.context.get("active_ids", []))
+            moves = moves.filtered(
+                lambda m: m.move_type in ("out_invoice", "out_refund") and m.state == "posted"
+            )
+            if not moves:
+                raise UserError(_("Select posted customer invoices or credit notes."))
+            values["line_ids"] = [Command.create({"move_id": move.id}) for move in moves]
+        return values
+
+    @api.depends("line_ids.missing", "line_ids.include")
+    def _compute_missing_count(self):
+        for wizard in self:
+            wizard.missing_count = len(
+                wizard.line_ids.filtered(lambda line: line.include and line.missing)
+            )
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Chorus Pro portal file"),
+        }
+
+    def _portal_invoice(self, move, pdf):
+        partner = move.commercial_partner_id
+        service = partner.chorus_service_ids.filtered(lambda s: s.code == move.buyer_reference)[:1]
+        vat = defaultdict(lambda: [Decimal(0), Decimal(0)])
+        for line in move.line_ids.filtered("tax_line_id"):
+            amounts = vat[line.tax_line_id.amount]
+            amounts[0] += Decimal(str(abs(line.tax_base_amount)))
+            amounts[1] += Decimal(str(abs(line.amount_currency)))
+        _prepaid, due = move._chorus_prepaid_and_due()
+        return PortalInvoice(
+            number=move.name,
+            type_code="381" if move.move_type == "out_refund" else "380",
+            issue_date=move.invoice_date,
+            supplier=PortalSupplier(identifier=move.company_id.siret, name=move.company_id.name),
+            buyer=PortalBuyer(
+                identifier=partner.siret,
+                name=partner.name,
+                service_code=move.buyer_reference or "",
+                service_name=service.name or "",
+            ),
+            amount_untaxed=move.amount_untaxed,
+            amount_total=move.amount_total,
+            amount_due=due,
+            pdf_bytes=pdf,
+            pdf_name=move._chorus_pdf_name(),
+            vat_lines=[
+                PortalVatLine(Decimal(str(rate)), base, amount)
+                for rate, (base, amount) in sorted(vat.items())
+            ],
+            cadre=move.chorus_cadre or "A1",
+            payment_means_code="" if move.move_type == "out_refund" else self.payment_means,
+            currency=move.currency_id.name,
+            engagement_number=move.purchase_order_reference or "",
+            market_number=move.contract_reference or "",
+        )
+
+    def action_export(self):
+        self.ensure_one()
+        lines = self.line_ids.filtered("include")
+        if not lines:
+            raise UserError(_("Keep at least one invoice in the file."))
+        moves = lines.move_id
+        # The means declared in the file is the invoices' means from now on.
+        moves.filtered(
+            lambda m: m.move_type == "out_invoice"
+        ).chorus_payment_means = self.payment_means
+        problems = moves._chorus_check_before_sending(dilifac=False)
+        if problems:
+            moves._chorus_raise_if_errors(
+                {move: {"errors": errors} for move, errors in problems.items()}
+            )
+        pdfs = moves._chorus_invoice_pdfs()
+        now = fields.Datetime.now()
+        content = build_portal_file(
+            [self._portal_invoice(move, pdfs[move]) for move in moves],
+            production_date=fields.Date.context_today(self),
+            flow_id=now.strftime("%Y%m%d%H%M%S"),
+        )
+        self.write(
+            {
+                "file_data": base64.b64encode(content),
+                "file_name": PORTAL_FILENAME,
+                "size_warning": len(content) > PORTAL_FILE_SIZE_LIMIT
+                and _(
+                    "The file weighs %(size).1f MB, more than the %(limit)g MB the portal "
+                    "is assumed to accept: export fewer invoices per file.",
+                    size=len(content) / 1_000_000,
+                    limit=PORTAL_FILE_SIZE_LIMIT / 1_000_000,
+                ),
+            }
+        )
+        if self.mark_as_sent:
+            for move in moves:
+                move._chorus_apply_event(
+                    "odoo",
+                    "PORTAL_EXPORT",
+                    label=_("Exported in a Chorus Pro portal file"),
+                    state="sent",
+                )
+            moves.write(
+                {
+                    "chorus_sent_on": now,
+                    "chorus_sent_transport": "portal",
+                    "chorus_sent_filename": PORTAL_FILENAME,
+                }
+            )
+        return self._reopen()
+
+
+class ChorusProPortalExportLine(models.TransientModel):
+    _name = "chorus.pro.portal.export.line"
+    _description = "Invoice of a Chorus Pro portal file"
+
+    wizard_id = fields.Many2one("chorus.pro.portal.export", required=True, ondelete="cascade")
+    move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade")
+    include = fields.Boolean(default=True)
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Buyer")
+    buyer_siret = fields.Char(related="move_id.commercial_partner_id.siret", string="Buyer SIRET")
+    service_code = fields.Char(related="move_id.buyer_reference", string="Service code")
+    engagement_number = fields.Char(
+        related="move_id.purchase_order_reference", string="Engagement number"
+    )
+    amount_total = fields.Monetary(related="move_id.amount_total", string="Total")
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    missing = fields.Char(compute="_compute_missing", string="Missing")
+
+    @api.depends(
+        "buyer_siret",
+        "service_code",
+        "engagement_number",
+        "partner_id.chorus_service_required",
+        "partner_id.chorus_engagement_required",
+        "partner_id.chorus_service_or_engagement",
+    )
+    def _compute_missing(self):
+        """What the portal refuses an invoice without, as the buyer's settings say."""
+        for line in self:
+            partner = line.partner_id
+            service = partner.chorus_service_ids.filtered(
+                lambda s, code=line.service_code: s.code == code
+            )[:1]
+            missing = []
+            if not line.buyer_siret:
+                missing.append(_("buyer SIRET"))
+            if not line.service_code and (
+                partner.chorus_service_required
+                or (partner.chorus_service_or_engagement and not line.engagement_number)
+            ):
+                missing.append(_("service code"))
+            if not line.engagement_number and (
+                partner.chorus_engagement_required or service.engagement_required
+            ):
+                missing.append(_("engagement number"))
+            line.missing = _("MISSING: %s", ", ".join(missing)) if missing else False
+
+    def action_open_invoice(self):
+        return self.move_id._get_records_action(target="new")
+
+    def action_open_partner(self):
+        return self.partner_id._get_records_action(target="new")

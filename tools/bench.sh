@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make bench`: times building and validating the Chorus Pro documents of 200 invoices,
+# PDF excluded and included (bench/bench_documents.py), in a fresh database cpd_bench made
+# from the same template as the tests. Not a test: it prints numbers and never fails on them.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
+
+require_odoo
+WITH_BROWSER=0 ensure_system_packages
+ensure_venv
+export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+
+pg_start
+trap pg_stop EXIT
+
+db=${BENCH_DB:-cpd_bench}
+conf=$RUN_DIR/bench-$db.conf
+write_odoo_conf "$conf"
+tpl=$(template_name nodemo)
+ensure_template_db "$conf" "$tpl" nodemo
+
+say "Installing chorus_pro_dilifac into a fresh database $db"
+psql_admin -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+psql_admin -qc "CREATE DATABASE $db TEMPLATE $tpl OWNER $DB_USER" >/dev/null
+rm -rf "$RUN_DIR/data/filestore/$db"
+[ ! -d "$RUN_DIR/data/filestore/$tpl" ] || cp -a "$RUN_DIR/data/filestore/$tpl" "$RUN_DIR/data/filestore/$db"
+log=$RUN_DIR/bench-$db.log
+odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
+  --log-level=warn >"$log" 2>&1 || { tail -n 40 "$log"; die "Installing chorus_pro_dilifac failed: see $log"; }
+
+say "Building and validating ${BENCH_INVOICES:-200} invoices (bench/bench_documents.py)"
+odoo_bin shell -c "$conf" -d "$db" --no-http --log-level=warn <bench/bench_documents.py

@@ -20,12 +20,30 @@
     "data": [
         "security/chorus_pro_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "data/ubl_chorus_templates.xml",
+        "data/cii_chorus_templates.xml",
         "views/chorus_pro_service_views.xml",
         "views/chorus_pro_history_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_term_views.xml",
         "views/res_config_settings_views.xml",
+        "views/chorus_portal_export_views.xml",
+        "data/ir_cron_followup.xml",
+        "views/account_move_followup_views.xml",
+        "views/chorus_recycle_wizard_views.xml",
+        "views/chorus_complete_wizard_views.xml",
+        "views/chorus_rejection_wizard_views.xml",
+        "views/report_invoice_duplicata.xml",
     ],
+    "demo": [
+        "demo/chorus_pro_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "chorus_pro_dilifac/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

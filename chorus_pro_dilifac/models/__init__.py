@@ -5,3 +5,10 @@ from . import res_config_settings
 from . import res_partner
 from . import account_payment_term
 from . import account_move
+from . import account_move_chorus_send
+from . import account_move_send
+from . import account_edi_xml_ubl_chorus
+from . import account_edi_xml_cii_chorus
+from . import account_move_chorus_documents
+from . import account_move_chorus_followup
+from . import res_company_chorus_followup

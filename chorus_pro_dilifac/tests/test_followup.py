@@ -1,0 +1,123 @@
+import datetime
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import ChorusApiSandboxCommon
+
+
+@tagged("post_install", "-at_install")
+class TestChorusFollowup(ChorusApiSandboxCommon):
+    def chorus_activities(self, record):
+        return record.activity_ids.filtered(lambda a: (a.summary or "").startswith("Chorus Pro"))
+
+    def attention(self):
+        return self.env["account.move"].search([("chorus_needs_attention", "=", True)])
+
+    def test_paid_records_the_payment_date_and_delay(self):
+        invoice = self._invoice(self.town)
+        self.assertFalse(invoice._chorus_send())
+        for _step in range(2):
+            self.sandbox.process_all()
+            self.poll()
+        for status in ("SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"):
+            self.play_buyer(invoice, status)
+        self.poll()
+        self.assertEqual(invoice.chorus_state, "paid")
+        paid_line = invoice.chorus_history_ids.filtered(lambda h: h.code == "MISE_EN_PAIEMENT")
+        self.assertEqual(invoice.chorus_paid_on, paid_line.date)
+        expected = (invoice.chorus_paid_on - invoice.chorus_sent_on).total_seconds() / 86400
+        self.assertAlmostEqual(invoice.chorus_days_to_payment, max(expected, 0), places=3)
+
+        # The report's measure: average per customer.
+        invoice.chorus_sent_on = invoice.chorus_paid_on - datetime.timedelta(days=10)
+        other = self._invoice(self.town)
+        other.write(
+            {
+                "chorus_state": "paid",
+                "chorus_sent_on": fields.Datetime.now() - datetime.timedelta(days=20),
+                "chorus_paid_on": fields.Datetime.now(),
+            }
+        )
+        self.assertAlmostEqual(invoice.chorus_days_to_payment, 10.0)
+        [(partner, average)] = self.env["account.move"]._read_group(
+            [("id", "in", (invoice | other).ids)],
+            ["commercial_partner_id"],
+            ["chorus_days_to_payment:avg"],
+        )
+        self.assertEqual(partner, self.town)
+        self.assertAlmostEqual(average, 15.0)
+
+    def test_48_hours_without_news_gives_one_activity(self):
+        invoice = self._invoice(self.town, invoice_user_id=self.env.user.id)
+        self.assertFalse(invoice._chorus_send())
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertFalse(invoice.chorus_news_overdue, "just sent")
+        self.assertNotIn(invoice, self.attention())
+
+        invoice.chorus_sent_on = fields.Datetime.now() - datetime.timedelta(hours=49)
+        self.assertTrue(invoice.chorus_news_overdue)
+        self.assertTrue(invoice.chorus_needs_attention)
+        self.assertIn(invoice, self.attention())
+        self.env["account.move"]._cron_chorus_followup()
+        self.env["account.move"]._cron_chorus_followup()
+        activity = self.chorus_activities(invoice)
+        self.assertEqual(len(activity), 1, "one activity, not two after a second run")
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
+        self.assertEqual(activity.user_id, self.env.user)
+        self.assertIn("48 hours", activity.summary)
+
+        self.sandbox.process_all()
+        self.poll()
+        self.assertFalse(invoice.chorus_news_overdue, "Chorus Pro answered")
+        self.assertNotIn(invoice, self.attention())
+
+    def test_error_or_rejection_alert_once_per_situation(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_apply_event(
+            "chorus_invoice", "REJETEE", "Rejetée", comment="Mauvais prix", state="rejected"
+        )
+        self.assertIn(invoice, self.attention())
+        self.env["account.move"]._cron_chorus_followup()
+        self.env["account.move"]._cron_chorus_followup()
+        activity = self.chorus_activities(invoice)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("Mauvais prix", str(activity.note))
+        self.assertIn("Process rejection", str(activity.note))
+        # Done by the user while nothing changed: not created again.
+        activity.action_feedback(feedback="vu")
+        self.env["account.move"]._cron_chorus_followup()
+        self.assertFalse(self.chorus_activities(invoice))
+
+    def test_password_expiry_reminder_once(self):
+        today = fields.Date.context_today(self.company)
+        partner = self.company.partner_id
+        self.company.chorus_tech_password_expiry = today + datetime.timedelta(days=20)
+        self.env["account.move"]._cron_chorus_followup()
+        self.assertFalse(self.chorus_activities(partner), "not yet: more than 15 days left")
+        self.company.chorus_tech_password_expiry = today + datetime.timedelta(days=15)
+        self.env["account.move"]._cron_chorus_followup()
+        self.env["account.move"]._cron_chorus_followup()
+        reminder = self.chorus_activities(partner)
+        self.assertEqual(len(reminder), 1)
+        self.assertIn("password", reminder.summary)
+        # A renewed password (new expiry) gets its own reminder, when its time comes.
+        self.company.chorus_tech_password_expiry = today + datetime.timedelta(days=10)
+        self.env["account.move"]._cron_chorus_followup()
+        self.assertEqual(len(self.chorus_activities(partner)), 2)
+
+    def test_links_debtor_type_and_menus(self):
+        invoice = self._invoice(self.town)
+        self.assertEqual(invoice.chorus_portal_url, "https://chorus-pro.gouv.fr/qualif")
+        self.company.write(
+            {"chorus_environment": "prod", "chorus_dilifac_followup_url": "https://dilifac.example"}
+        )
+        invoice.invalidate_recordset(["chorus_portal_url", "chorus_dilifac_url"])
+        self.assertEqual(invoice.chorus_portal_url, "https://portail.chorus-pro.gouv.fr")
+        self.assertEqual(invoice.chorus_dilifac_url, "https://dilifac.example")
+        local_authorities = [("chorus_debtor_type", "=", "local_authority")]
+        self.assertIn(invoice, self.env["account.move"].search(local_authorities))
+        action = self.env.ref("chorus_pro_dilifac.action_chorus_needs_attention")
+        self.assertIn("search_default_chorus_needs_attention", action.context)
+        report = self.env.ref("chorus_pro_dilifac.action_chorus_invoice_report")
+        self.assertTrue(report.view_mode.startswith("pivot,graph"))

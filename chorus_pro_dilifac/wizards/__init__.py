@@ -1,0 +1,4 @@
+from . import chorus_recycle_wizard
+from . import chorus_complete_wizard
+from . import chorus_rejection_wizard
+from . import chorus_portal_export

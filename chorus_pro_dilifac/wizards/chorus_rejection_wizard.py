@@ -1,0 +1,88 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from ..lib.errors import TransportError
+
+
+class ChorusRejectionWizard(models.TransientModel):
+    """Settle an invoice the buyer rejected (REJETEE, final): the AIFE way is a credit
+    note for the full amount plus a new invoice, so no partial credit note is offered."""
+
+    _name = "chorus.rejection.wizard"
+    _description = "Process a rejected Chorus Pro invoice"
+
+    move_id = fields.Many2one("account.move", required=True, readonly=True, ondelete="cascade")
+    transport = fields.Char(related="move_id.chorus_sent_transport")
+    buyer_reason = fields.Text(related="move_id.chorus_error_message", string="Buyer's reason")
+
+    def action_process(self):
+        """Full credit note (posted and sent), rejection acknowledged, draft copy opened."""
+        self.ensure_one()
+        move = self.move_id
+        if move.chorus_state != "rejected" or move.payment_state == "reversed":
+            raise UserError(_("%s has no rejection left to process.", move.name))
+        reason = move.chorus_error_message or _("no reason given")
+        references = {
+            "buyer_reference": move.buyer_reference,
+            "purchase_order_reference": move.purchase_order_reference,
+            "contract_reference": move.contract_reference,
+        }
+        today = fields.Date.context_today(self)
+        credit_note = move._reverse_moves(
+            [
+                {
+                    **references,
+                    "ref": move.purchase_order_reference,
+                    "narration": _(
+                        "Cancels invoice %(invoice)s, rejected on Chorus Pro: %(reason)s",
+                        invoice=move.name,
+                        reason=reason,
+                    ),
+                    "date": today,
+                    "invoice_date": today,
+                    "invoice_date_due": today,
+                    "invoice_payment_term_id": False,
+                    "invoice_user_id": move.invoice_user_id.id,
+                }
+            ],
+            cancel=True,
+        )
+        if move.chorus_sent_transport == "api" and move.chorus_invoice_id:
+            # Before anything is committed by the sending below: a refusal undoes it all.
+            try:
+                move.company_id._chorus_api_client().acknowledge_rejection(
+                    int(move.chorus_invoice_id), reason
+                )
+            except TransportError as error:
+                raise UserError(_("Chorus Pro refused the acknowledgement: %s", error)) from None
+            move._chorus_apply_event(
+                "odoo", "REJECTION_ACKNOWLEDGED", _("Rejection acknowledged on Chorus Pro"),
+                event_key=f"rejection_acknowledged:{move.chorus_invoice_id}",
+            )
+        new_invoice = move.copy({**references, "ref": move.ref})
+        move._chorus_apply_event(
+            "odoo",
+            "REJECTION_PROCESSED",
+            _("Rejection processed"),
+            comment=_(
+                "Credit note %(credit_note)s issued for the full amount; a corrected copy was "
+                "drafted to be sent as a new invoice.",
+                credit_note=credit_note.name,
+            ),
+        )
+        move._chorus_close_alert(_("Credit note %s issued", credit_note.name))
+        failures = credit_note._chorus_send()
+        if failures:
+            credit_note.message_post(
+                body=_(
+                    "Chorus Pro: the credit note was not sent: %s",
+                    "\n".join(failures[credit_note]),
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "view_mode": "form",
+            "res_id": new_invoice.id,
+            "context": {"default_move_type": new_invoice.move_type},
+        }

@@ -225,7 +225,8 @@ class AccountMove(models.Model):
                 "event_key": event_key,
             }
         )
-        vals = {"chorus_last_news_on": fields.Datetime.now()}
+        # News means the other side spoke; Odoo's own events (deposit, failures) are not.
+        vals = {} if source == "odoo" else {"chorus_last_news_on": fields.Datetime.now()}
         if chorus_invoice_id:
             vals["chorus_invoice_id"] = str(chorus_invoice_id)
         if state:

@@ -306,29 +306,34 @@ class AccountMove(models.Model):
 
     @api.model
     def _cron_chorus_api_poll(self):
-        """Flow reports, then invoice ids, then statuses, for every API company."""
-        remaining = 0
+        """Flow reports, then invoice ids, then statuses, for every API company, a batch
+        at a time; the cron framework runs it again at once while work remains."""
+        done = remaining = 0
         for company in self.env["res.company"].search([("chorus_transport", "=", "api")]):
-            remaining += self.with_company(company)._chorus_api_poll_company(company)
-        self._chorus_cron_progress(remaining)
+            company_done, company_remaining = self.with_company(company)._chorus_api_poll_company(
+                company
+            )
+            done += company_done
+            remaining += company_remaining
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model
     def _chorus_api_poll_company(self, company):
+        """One batch of each kind of work; returns (done, remaining)."""
         base = [("company_id", "=", company.id), ("chorus_sent_transport", "=", "api")]
-        unknown = self.search(base + [("chorus_state", "=", "sending")], limit=CRON_BATCH)
-        flows = self.search(
-            base + [("chorus_state", "=", "sent"), ("chorus_flow_number", "!=", False)],
-            limit=CRON_BATCH,
-        )
-        followed = self.search(
-            base
+        domains = {
+            "unknown": base + [("chorus_state", "=", "sending")],
+            "flows": base + [("chorus_state", "=", "sent"), ("chorus_flow_number", "!=", False)],
+            "followed": base
             + [
                 ("chorus_invoice_id", "!=", False),
                 ("chorus_state", "not in", ("paid", "rejected", "cancelled", "error")),
             ],
-            order="chorus_status_date asc",
-            limit=CRON_BATCH,
-        )
+        }
+        totals = {key: self.search_count(domain) for key, domain in domains.items()}
+        unknown = self.search(domains["unknown"], limit=CRON_BATCH)
+        flows = self.search(domains["flows"], limit=CRON_BATCH)
+        followed = self.search(domains["followed"], order="chorus_status_date asc", limit=CRON_BATCH)
         client = company._chorus_api_client()
         for move in unknown:
             self._chorus_guarded(move, move._chorus_resend_unknown_outcome)
@@ -336,9 +341,8 @@ class AccountMove(models.Model):
             self._chorus_guarded(moves, lambda: moves._chorus_apply_flow_report(client, flow_number))
         for move in followed:
             self._chorus_guarded(move, lambda: move._chorus_refresh_status(client))
-        return sum(
-            len(records) == CRON_BATCH for records in (unknown, flows, followed)
-        )
+        done = len(unknown) + len(flows) + len(followed)
+        return done, sum(totals.values()) - done
 
     def _chorus_guarded(self, moves, func):
         """Run one unit of polling work; a failure is logged on the invoice, never raised,
@@ -479,16 +483,7 @@ class AccountMove(models.Model):
                     error_code=event.error_code,
                 )
 
-    # -- shared --------------------------------------------------------------------------
-
-    @api.model
-    def _chorus_cron_progress(self, remaining):
-        """Tell the cron framework there is more to do, so it runs again soon."""
-        cron = self.env.context.get("cron_id") and self.env["ir.cron"].browse(
-            self.env.context["cron_id"]
-        )
-        if cron and remaining:
-            cron._trigger()
+    # -- the "Interface Chorus" button ---------------------------------------------------
 
     def action_chorus_interface(self):
         """The 'Interface Chorus' button: fetch every news now for the current company."""

@@ -150,11 +150,29 @@ class ResPartner(models.Model):
             if "chorus_debtor_type" not in vals and len(set(self.mapped("chorus_debtor_type"))) > 1:
                 return all(partner.write(vals) for partner in self)
             vals = self._chorus_normalize_vals(dict(vals), self[:1].chorus_debtor_type)
+        changed = self.browse()
         if "siret" in vals and not any(key.startswith("chorus_structure") for key in vals):
             changed = self.filtered(lambda p: (p.siret or False) != (vals["siret"] or False))
             if changed:
                 super(ResPartner, changed).write(changed._chorus_directory_reset_values())
-        return super().write(vals)
+        result = super().write(vals)
+        if changed and self.env.company.chorus_transport == "api":
+            changed.filtered(lambda p: p.siret and p.chorus_debtor_type)._chorus_try_refresh()
+        return result
+
+    def _chorus_try_refresh(self):
+        """Best effort after a SIRET change: the directory may be unreachable right now;
+        the weekly refresh or the button will do it then."""
+        try:
+            client = self.env.company._chorus_api_client()
+        except UserError:
+            return
+        for partner in self:
+            try:
+                with self.env.cr.savepoint():
+                    partner._chorus_refresh_from_directory(client)
+            except (TransportError, UserError) as error:
+                _logger.info("Chorus Pro directory not refreshed for %s: %s", partner.display_name, error)
 
     @api.constrains("siret")
     def _check_chorus_siret(self):

@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import ChorusApiSandboxCommon
@@ -121,3 +122,23 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         )
         self.assertEqual(invoice.chorus_state, "sent")
         self.assertEqual(len(self.sandbox.flows()), 1)
+
+    def test_new_siret_is_checked_again_in_the_directory(self):
+        self.hospital.action_chorus_check_directory()
+        self.assertTrue(self.hospital.chorus_service_required)
+        self.hospital.siret = "20005478100014"
+        self.assertEqual(self.hospital.chorus_structure_id, 2008)
+        self.assertFalse(self.hospital.chorus_service_required)
+        self.assertEqual(set(self.hospital.chorus_service_ids.mapped("code")), {"LECTURE", "JEUNESSE"})
+
+    def test_connection_test_from_the_settings(self):
+        self.assertIn("Chorus Pro answered", self.company._chorus_test_connection())
+        self.company.chorus_piste_client_secret = "wrong"
+        with self.assertRaisesRegex(UserError, "Connection test failed"):
+            self.company._chorus_test_connection()
+
+    def test_cron_reports_remaining_work(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        done, remaining = self.env["account.move"]._chorus_api_poll_company(self.company)
+        self.assertEqual((done, remaining), (1, 0))

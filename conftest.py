@@ -7,6 +7,7 @@ only sets it from Odoo 19 on, so the tests would commit inside their transaction
 It lives at the repository root because pytest would import a conftest inside the addon
 as ``chorus_pro_dilifac.tests.conftest``, outside the ``odoo.addons`` namespace.
 """
+
 import pytest
 
 

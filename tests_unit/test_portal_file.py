@@ -50,7 +50,7 @@ def test_three_invoices_round_trip():
     parsed = pf.parse_portal_file(_build(invoices))
 
     assert [p.num_ordre for p in parsed] == [1, 2, 3]
-    for original, back in zip(invoices, parsed):
+    for original, back in zip(invoices, parsed, strict=True):
         assert back.pdf_bytes == original.pdf_bytes
         assert back.pdf_name == original.pdf_name
         assert back.number == original.number

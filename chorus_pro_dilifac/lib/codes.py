@@ -3,6 +3,7 @@
 Kept as plain data so the ORM selections, the document builders and the tests read
 the same table.
 """
+
 import re
 
 from stdnum import ean

@@ -83,9 +83,7 @@ class AccountMove(models.Model):
     chorus_invoice_id = fields.Char(string="Chorus Pro invoice id", copy=False, readonly=True)
     chorus_flow_number = fields.Char(string="Flow number", copy=False, readonly=True)
     chorus_flow_status = fields.Char(string="Flow status", copy=False, readonly=True)
-    chorus_transport = fields.Selection(
-        related="company_id.chorus_transport", string="Transport"
-    )
+    chorus_transport = fields.Selection(related="company_id.chorus_transport", string="Transport")
     chorus_sent_transport = fields.Char(copy=False, readonly=True)
     chorus_sent_on = fields.Datetime(string="Sent on", copy=False, readonly=True)
     chorus_send_started_on = fields.Datetime(
@@ -136,7 +134,10 @@ class AccountMove(models.Model):
         for move in self:
             if not move.is_sale_document() or move.chorus_state not in EDITABLE_STATES + (False,):
                 continue
-            if not move.purchase_order_reference or move.purchase_order_reference == move._origin.ref:
+            if (
+                not move.purchase_order_reference
+                or move.purchase_order_reference == move._origin.ref
+            ):
                 move.purchase_order_reference = move.ref
 
     @api.depends("narration")
@@ -153,7 +154,9 @@ class AccountMove(models.Model):
     def _compute_chorus_payment_means(self):
         for move in self:
             move.chorus_payment_means = (
-                move.invoice_payment_term_id.chorus_payment_means or move.chorus_payment_means or "30"
+                move.invoice_payment_term_id.chorus_payment_means
+                or move.chorus_payment_means
+                or "30"
             )
 
     @api.depends("partner_id", "move_type", "company_id")

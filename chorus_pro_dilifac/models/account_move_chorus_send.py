@@ -6,6 +6,7 @@ document leaves Odoo; it becomes 'sent' (committed) only once the other side sai
 An invoice found 'sending' later had its answer lost: it is looked up on the other side
 (Chorus Pro's supplier search, Dilifac's upload folder) before anything is sent again.
 """
+
 import datetime
 import hashlib
 import io
@@ -14,14 +15,12 @@ import zipfile
 
 import psycopg2
 import pytz
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib.chorus_status import (
     flow_status_label,
     invoice_status_label,
-    is_final,
     summary_state,
 )
 from ..lib.dilifac_naming import invoice_file_name
@@ -80,7 +79,10 @@ class AccountMove(models.Model):
             if transport not in ("api", "dilifac"):
                 for move in company_moves:
                     failures[move] = [
-                        _("The company sends through the Chorus Pro portal: use 'Export for the Chorus Pro portal'.")
+                        _(
+                            "The company sends through the Chorus Pro portal: use the action "
+                            "'Chorus Pro portal file' on the invoice list."
+                        )
                     ]
                 continue
             company_moves = company_moves._chorus_lock(skip_locked=from_cron)
@@ -137,7 +139,7 @@ class AccountMove(models.Model):
             move._chorus_mark_sending(company.chorus_transport, filename, content)
         self._chorus_commit()
         if len(documents) == 1:
-            (move, (_filename, content)), = documents.items()
+            ((move, (_filename, content)),) = documents.items()
             return moves._chorus_transmit(content)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
@@ -145,7 +147,9 @@ class AccountMove(models.Model):
                 flow.writestr(move.chorus_sent_filename, documents[move][1])
         moves.write({"chorus_sent_filename": False})
         stamp = fields.Datetime.now().strftime("%Y%m%d%H%M%S")
-        return moves._chorus_transmit(archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip")
+        return moves._chorus_transmit(
+            archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip"
+        )
 
     def _chorus_mark_sending(self, transport, filename, content):
         """Persist 'about to send', with the exact bytes and their checksum."""
@@ -241,7 +245,9 @@ class AccountMove(models.Model):
                     "chorus_error_message": str(error),
                 }
             )
-            failures[move] = [_("%(invoice)s was not sent: %(error)s", invoice=move.name, error=error)]
+            failures[move] = [
+                _("%(invoice)s was not sent: %(error)s", invoice=move.name, error=error)
+            ]
         self._chorus_commit()
         return failures
 
@@ -255,7 +261,10 @@ class AccountMove(models.Model):
             if not delivered:  # the upload never completed: the same name is safe to send
                 return self._chorus_transmit(content)
             self._chorus_apply_event(
-                "odoo", "SENT", _("Found on Dilifac: %s", self.chorus_sent_filename), state="sent",
+                "odoo",
+                "SENT",
+                _("Found on Dilifac: %s", self.chorus_sent_filename),
+                state="sent",
                 event_key=f"sent:{self.chorus_attempt}",
             )
             return {}
@@ -333,23 +342,25 @@ class AccountMove(models.Model):
         totals = {key: self.search_count(domain) for key, domain in domains.items()}
         unknown = self.search(domains["unknown"], limit=CRON_BATCH)
         flows = self.search(domains["flows"], limit=CRON_BATCH)
-        followed = self.search(domains["followed"], order="chorus_status_date asc", limit=CRON_BATCH)
+        followed = self.search(
+            domains["followed"], order="chorus_status_date asc", limit=CRON_BATCH
+        )
         client = company._chorus_api_client()
         for move in unknown:
             self._chorus_guarded(move, move._chorus_resend_unknown_outcome)
         for flow_number, moves in flows.grouped("chorus_flow_number").items():
-            self._chorus_guarded(moves, lambda: moves._chorus_apply_flow_report(client, flow_number))
+            self._chorus_guarded(moves, moves._chorus_apply_flow_report, client, flow_number)
         for move in followed:
-            self._chorus_guarded(move, lambda: move._chorus_refresh_status(client))
+            self._chorus_guarded(move, move._chorus_refresh_status, client)
         done = len(unknown) + len(flows) + len(followed)
         return done, sum(totals.values()) - done
 
-    def _chorus_guarded(self, moves, func):
-        """Run one unit of polling work; a failure is logged on the invoice, never raised,
-        and does not stop the others."""
+    def _chorus_guarded(self, moves, func, *args):
+        """Run one unit of polling work; a failure is logged, never raised, and does not
+        stop the others."""
         try:
             with self.env.cr.savepoint():
-                func()
+                func(*args)
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
         self._chorus_commit()
@@ -368,13 +379,17 @@ class AccountMove(models.Model):
         integrated = {}
         if report["outcome"] in ("success", "partial"):
             integrated = {
-                item["number"]: item for item in client.search_supplier_invoices(flow_number=flow_number)
+                item["number"]: item
+                for item in client.search_supplier_invoices(flow_number=flow_number)
             }
         for move in self:
             item = integrated.get(move.name)
             if item and move.name not in errors:
                 move._chorus_apply_event(
-                    "chorus_flow", status, flow_status_label(status), flow_number=flow_number,
+                    "chorus_flow",
+                    status,
+                    flow_status_label(status),
+                    flow_number=flow_number,
                     event_key=f"flow:{flow_number}",
                 )
                 move._chorus_apply_event(
@@ -386,7 +401,9 @@ class AccountMove(models.Model):
                     event_key=f"found:{move.chorus_attempt}",
                 )
             else:
-                reason = "\n".join(errors.get(move.name, [])) or technical or flow_status_label(status)
+                reason = (
+                    "\n".join(errors.get(move.name, [])) or technical or flow_status_label(status)
+                )
                 move._chorus_apply_event(
                     "chorus_flow",
                     status,
@@ -450,14 +467,19 @@ class AccountMove(models.Model):
         moves = {
             move.name: move
             for move in self.search(
-                [("company_id", "=", company.id), ("name", "in", list(numbers)),
-                 ("move_type", "in", ("out_invoice", "out_refund"))]
+                [
+                    ("company_id", "=", company.id),
+                    ("name", "in", list(numbers)),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                ]
             )
         }
         for event in events:
             move = moves.get(event.invoice_number)
             if not move:
-                _logger.warning("%s: no invoice %s in %s", filename, event.invoice_number, company.name)
+                _logger.warning(
+                    "%s: no invoice %s in %s", filename, event.invoice_number, company.name
+                )
                 continue
             date = DILIFAC_TZ.localize(event.date).astimezone(pytz.utc).replace(tzinfo=None)
             if event.source == SOURCE_DILIFAC:
@@ -466,9 +488,15 @@ class AccountMove(models.Model):
                 if state is None and move.chorus_state in ("sending", "sent"):
                     state = "sent"
                 move._chorus_apply_event(
-                    "dilifac", event.status, label, date=date, comment=event.message,
-                    chorus_invoice_id=event.chorus_invoice_id, event_key=event.event_key,
-                    state=state, error_code=event.error_code,
+                    "dilifac",
+                    event.status,
+                    label,
+                    date=date,
+                    comment=event.message,
+                    chorus_invoice_id=event.chorus_invoice_id,
+                    event_key=event.event_key,
+                    state=state,
+                    error_code=event.error_code,
                 )
             else:
                 move._chorus_apply_event(

@@ -26,14 +26,18 @@ class AccountMoveSend(models.AbstractModel):
     def _get_alerts(self, moves, moves_data):
         alerts = super()._get_alerts(moves, moves_data)
         chorus_moves = moves.filtered(
-            lambda m: "chorus_pro" in moves_data[m]["sending_methods"]
-            and self._is_applicable_to_move("chorus_pro", m)
+            lambda m: (
+                "chorus_pro" in moves_data[m]["sending_methods"]
+                and self._is_applicable_to_move("chorus_pro", m)
+            )
         )
         problems = chorus_moves._chorus_check_before_sending() if chorus_moves else {}
         if problems:
             alerts["chorus_pro_dilifac_invalid"] = {
                 "level": "danger",
-                "message": "\n".join(message for messages in problems.values() for message in messages),
+                "message": "\n".join(
+                    message for messages in problems.values() for message in messages
+                ),
                 "action_text": _("View invoice(s)"),
                 "action": self.env["account.move"]
                 .browse([move.id for move in problems])

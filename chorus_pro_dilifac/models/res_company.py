@@ -47,8 +47,7 @@ class ResCompany(models.Model):
     )
     chorus_dilifac_gln = fields.Char(
         string="Dilifac GLN",
-        help="The GLN Dilicom gave for Dilifac. It differs from the bookshop GLN used "
-        "for orders.",
+        help="The GLN Dilicom gave for Dilifac. It differs from the bookshop GLN used for orders.",
     )
     chorus_dilifac_reseller_id = fields.Char(string="Dilifac reseller id")
     chorus_bank_account_id = fields.Many2one(
@@ -96,9 +95,7 @@ class ResCompany(models.Model):
         "some Dilicom servers still require.",
     )
     chorus_sftp_upload_dir = fields.Char(string="Upload folder", default="I", groups=SECRET)
-    chorus_sftp_outbox_dir = fields.Char(
-        string="Notifications folder", default="O", groups=SECRET
-    )
+    chorus_sftp_outbox_dir = fields.Char(string="Notifications folder", default="O", groups=SECRET)
     chorus_sftp_archive_dir = fields.Char(string="Archive folder", default="ARC", groups=SECRET)
 
     @api.constrains("chorus_dilifac_gln")
@@ -155,7 +152,10 @@ class ResCompany(models.Model):
         company = self.sudo()
         if not (company.chorus_sftp_host and company.chorus_sftp_user):
             raise UserError(
-                _("Company %(company)s: the Dilifac SFTP host and user are not set.", company=self.name)
+                _(
+                    "Company %(company)s: the Dilifac SFTP host and user are not set.",
+                    company=self.name,
+                )
             )
         if not company.chorus_sftp_host_fingerprint:
             raise UserError(

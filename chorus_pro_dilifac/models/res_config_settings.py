@@ -7,13 +7,9 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     chorus_transport = fields.Selection(related="company_id.chorus_transport", readonly=False)
-    chorus_environment = fields.Selection(
-        related="company_id.chorus_environment", readonly=False
-    )
+    chorus_environment = fields.Selection(related="company_id.chorus_environment", readonly=False)
     chorus_syntax = fields.Selection(related="company_id.chorus_syntax", readonly=False)
-    chorus_siret_scheme = fields.Selection(
-        related="company_id.chorus_siret_scheme", readonly=False
-    )
+    chorus_siret_scheme = fields.Selection(related="company_id.chorus_siret_scheme", readonly=False)
     chorus_company_siret = fields.Char(related="company_id.siret", readonly=False)
     chorus_dilifac_gln = fields.Char(related="company_id.chorus_dilifac_gln", readonly=False)
     chorus_dilifac_reseller_id = fields.Char(

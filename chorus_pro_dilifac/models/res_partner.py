@@ -1,9 +1,8 @@
 import logging
 
-from stdnum.fr import siret as stdnum_siret
-
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from stdnum.fr import siret as stdnum_siret
 
 from ..lib.codes import (
     DEBTOR_TYPES,
@@ -72,8 +71,7 @@ class ResPartner(models.Model):
     chorus_service_or_engagement = fields.Boolean(
         string="Service code or engagement required",
         copy=False,
-        help="Chorus Pro needs at least one of the two: a service code or an engagement "
-        "number.",
+        help="Chorus Pro needs at least one of the two: a service code or an engagement number.",
     )
     chorus_directory_checked_on = fields.Datetime(
         string="Last checked in the directory", copy=False, readonly=True
@@ -172,7 +170,9 @@ class ResPartner(models.Model):
                 with self.env.cr.savepoint():
                     partner._chorus_refresh_from_directory(client)
             except (TransportError, UserError) as error:
-                _logger.info("Chorus Pro directory not refreshed for %s: %s", partner.display_name, error)
+                _logger.info(
+                    "Chorus Pro directory not refreshed for %s: %s", partner.display_name, error
+                )
 
     @api.constrains("siret")
     def _check_chorus_siret(self):
@@ -224,8 +224,11 @@ class ResPartner(models.Model):
                 partner._chorus_refresh_from_directory(client)
             except TransportError as error:
                 raise UserError(
-                    _("%(partner)s: the Chorus Pro directory could not be read: %(error)s",
-                      partner=partner.display_name, error=error)
+                    _(
+                        "%(partner)s: the Chorus Pro directory could not be read: %(error)s",
+                        partner=partner.display_name,
+                        error=error,
+                    )
                 ) from None
         return True
 
@@ -277,7 +280,11 @@ class ResPartner(models.Model):
             return
         client = company._chorus_api_client()
         partners = self.search(
-            [("chorus_debtor_type", "!=", False), ("siret", "!=", False), ("is_company", "=", True)],
+            [
+                ("chorus_debtor_type", "!=", False),
+                ("siret", "!=", False),
+                ("is_company", "=", True),
+            ],
             order="chorus_directory_checked_on asc nulls first",
             limit=200,
         )
@@ -286,4 +293,6 @@ class ResPartner(models.Model):
                 with self.env.cr.savepoint():
                     partner._chorus_refresh_from_directory(client)
             except (TransportError, UserError) as error:
-                _logger.warning("Chorus Pro directory refresh of %s failed: %s", partner.display_name, error)
+                _logger.warning(
+                    "Chorus Pro directory refresh of %s failed: %s", partner.display_name, error
+                )

@@ -3,10 +3,10 @@
 Partners reuse the SIRETs of the sandboxes' seed directory (sandboxes/seed_directory.json),
 so the same records work against the local Chorus Pro and Dilifac sandboxes.
 """
-from odoo import Command
-from odoo.tools import config
 
+from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.tools import config
 
 SUPPLIER_SIRET = "83210456600019"
 DILIFAC_GLN = "3012345000017"

@@ -22,7 +22,9 @@ class TestChorusInvoiceFields(ChorusProCommon):
             self.assertEqual(form.purchase_order_reference, "EJ-2026-0043")
 
     def test_market_number_read_from_the_note(self):
-        invoice = self._invoice(self.town, post=False, narration="<p>Livres pour la médiathèque MARCHE = M2026-017</p>")
+        invoice = self._invoice(
+            self.town, post=False, narration="<p>Livres pour la médiathèque MARCHE = M2026-017</p>"
+        )
         self.assertEqual(invoice.contract_reference, "M2026-017")
         invoice.contract_reference = "M2026-099"
         invoice.narration = "<p>Merci MARCHE = M2026-018</p>"
@@ -35,7 +37,12 @@ class TestChorusInvoiceFields(ChorusProCommon):
     def test_service_code_from_the_contact_then_the_company(self):
         self.town.chorus_service_code = "MEDIATHEQUE"
         contact = self.env["res.partner"].create(
-            {"name": "Service culture", "parent_id": self.town.id, "type": "invoice", "chorus_service_code": "CULTURE"}
+            {
+                "name": "Service culture",
+                "parent_id": self.town.id,
+                "type": "invoice",
+                "chorus_service_code": "CULTURE",
+            }
         )
         self.assertEqual(self._invoice(self.town, post=False).buyer_reference, "MEDIATHEQUE")
         self.assertEqual(self._invoice(contact, post=False).buyer_reference, "CULTURE")
@@ -58,9 +65,11 @@ class TestChorusInvoiceFields(ChorusProCommon):
 
     def test_credit_note_references_the_credited_invoice(self):
         invoice = self._invoice(self.town, ref="EJ-77")
-        reversal = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"journal_id": invoice.journal_id.id, "reason": "erreur de quantité"})
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "erreur de quantité"})
+        )
         refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
         self.assertEqual(refund.reversed_entry_id, invoice)
         self.assertEqual(refund.chorus_state, "to_transmit")

@@ -23,7 +23,12 @@ class TestChorusSecurity(ChorusProCommon):
     def test_accountant_cannot_read_credentials(self):
         company = self.company.with_user(self.accountant)
         self.assertEqual(company.chorus_dilifac_gln, self.company.chorus_dilifac_gln)
-        for field in ("chorus_piste_client_secret", "chorus_tech_password", "chorus_sftp_password", "chorus_sftp_private_key"):
+        for field in (
+            "chorus_piste_client_secret",
+            "chorus_tech_password",
+            "chorus_sftp_password",
+            "chorus_sftp_private_key",
+        ):
             with self.assertRaises(AccessError, msg=field):
                 company.read([field])
 
@@ -40,8 +45,14 @@ class TestChorusSecurity(ChorusProCommon):
 
     def test_second_company_cannot_see_the_first_ones_records(self):
         invoice = self._invoice(self.town)
-        self.env["chorus.pro.history"].create({"move_id": invoice.id, "source": "odoo", "code": "X"})
-        other_company = self.company_data_2["company"] if hasattr(self, "company_data_2") else self.setup_other_company()["company"]
+        self.env["chorus.pro.history"].create(
+            {"move_id": invoice.id, "source": "odoo", "code": "X"}
+        )
+        other_company = (
+            self.company_data_2["company"]
+            if hasattr(self, "company_data_2")
+            else self.setup_other_company()["company"]
+        )
         other_user = new_test_user(
             self.env,
             login="other_accountant",
@@ -51,6 +62,12 @@ class TestChorusSecurity(ChorusProCommon):
         )
         history = self.env["chorus.pro.history"].with_user(other_user)
         self.assertFalse(history.search([("move_id", "=", invoice.id)]))
-        private_partner = self.env["res.partner"].create({"name": "Private structure", "company_id": self.company.id})
-        service = self.env["chorus.pro.service"].create({"partner_id": private_partner.id, "code": "S1"})
-        self.assertFalse(self.env["chorus.pro.service"].with_user(other_user).search([("id", "=", service.id)]))
+        private_partner = self.env["res.partner"].create(
+            {"name": "Private structure", "company_id": self.company.id}
+        )
+        service = self.env["chorus.pro.service"].create(
+            {"partner_id": private_partner.id, "code": "S1"}
+        )
+        self.assertFalse(
+            self.env["chorus.pro.service"].with_user(other_user).search([("id", "=", service.id)])
+        )

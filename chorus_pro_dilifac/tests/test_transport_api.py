@@ -16,7 +16,9 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertTrue(invoice.chorus_sent_attachment_id)
 
         self.poll()
-        self.assertEqual(invoice.chorus_state, "sent", "nothing integrated before Chorus processes the flow")
+        self.assertEqual(
+            invoice.chorus_state, "sent", "nothing integrated before Chorus processes the flow"
+        )
         self.sandbox.process_all()
         self.poll()
         self.assertTrue(invoice.chorus_invoice_id)
@@ -31,7 +33,14 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertEqual(invoice.chorus_state, "paid")
         self.assertEqual(invoice.chorus_status_code, "MISE_EN_PAIEMENT")
         codes = invoice.chorus_history_ids.mapped("code")
-        for code in ("SENT", "IN_INTEGRE", "MISE_A_DISPOSITION", "SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"):
+        for code in (
+            "SENT",
+            "IN_INTEGRE",
+            "MISE_A_DISPOSITION",
+            "SERVICE_FAIT",
+            "MANDATEE",
+            "MISE_EN_PAIEMENT",
+        ):
             self.assertIn(code, codes)
         lines = len(invoice.chorus_history_ids)
         self.poll()
@@ -92,7 +101,9 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertEqual(invoice.chorus_state, "sending", "not confirmed yet: wait, do not resend")
         self.sandbox.process_all()
         invoice._chorus_send()
-        self.assertEqual(len([i for i in self.sandbox.invoices() if i["numeroFacture"] == invoice.name]), 1)
+        self.assertEqual(
+            len([i for i in self.sandbox.invoices() if i["numeroFacture"] == invoice.name]), 1
+        )
         self.assertTrue(invoice.chorus_invoice_id)
         self.assertNotEqual(invoice.chorus_state, "sending")
 
@@ -129,7 +140,9 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.hospital.siret = "20005478100014"
         self.assertEqual(self.hospital.chorus_structure_id, 2008)
         self.assertFalse(self.hospital.chorus_service_required)
-        self.assertEqual(set(self.hospital.chorus_service_ids.mapped("code")), {"LECTURE", "JEUNESSE"})
+        self.assertEqual(
+            set(self.hospital.chorus_service_ids.mapped("code")), {"LECTURE", "JEUNESSE"}
+        )
 
     def test_connection_test_from_the_settings(self):
         self.assertIn("Chorus Pro answered", self.company._chorus_test_connection())

@@ -1,5 +1,4 @@
 from lxml import etree
-
 from odoo.tests import tagged
 
 from .common import ChorusDilifacSandboxCommon
@@ -40,7 +39,9 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
             invoice.chorus_history_ids.sorted("id").mapped("code"),
             ["SENT", "RECU", "TRANSMIS", "MISE_A_DISPOSITION", "MISE_EN_PAIEMENT"],
         )
-        self.assertTrue(list((self.sshd.root / "ARC").glob("NOTIF_*.csv")), "applied files archived")
+        self.assertTrue(
+            list((self.sshd.root / "ARC").glob("NOTIF_*.csv")), "applied files archived"
+        )
 
     def test_technical_rejection_shows_code_and_text_and_can_be_resent(self):
         invoice = self._invoice(self.town)
@@ -57,7 +58,9 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         self.assertTrue(invoice.chorus_sent_filename.endswith("_2.xml"))
         self.dilifac_round()
         self.assertEqual(invoice.chorus_state, "made_available")
-        self.assertEqual(set(invoice.chorus_history_ids.mapped("attempt")), {1, 2}, "both attempts kept")
+        self.assertEqual(
+            set(invoice.chorus_history_ids.mapped("attempt")), {1, 2}, "both attempts kept"
+        )
 
     def test_the_same_notification_file_read_twice_changes_nothing(self):
         invoice = self._invoice(self.town)
@@ -93,9 +96,13 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
             customer = tree.find("cac:AccountingCustomerParty/cac:Party", NS)
             self.assertEqual(customer.findtext("cbc:EndpointID", namespaces=NS), gln)
             self.assertEqual(customer.find("cbc:EndpointID", NS).get("schemeID"), "0088")
-            self.assertEqual(customer.findtext("cac:PartyIdentification/cbc:ID", namespaces=NS), siret)
+            self.assertEqual(
+                customer.findtext("cac:PartyIdentification/cbc:ID", namespaces=NS), siret
+            )
             supplier = tree.find("cac:AccountingSupplierParty/cac:Party", NS)
-            self.assertEqual(supplier.findtext("cbc:EndpointID", namespaces=NS), self.company.chorus_dilifac_gln)
+            self.assertEqual(
+                supplier.findtext("cbc:EndpointID", namespaces=NS), self.company.chorus_dilifac_gln
+            )
 
     def test_host_key_mismatch_refuses_to_send(self):
         self.company.chorus_sftp_host_fingerprint = "SHA256:" + "A" * 43

@@ -1,16 +1,14 @@
-from . import (
-    account_edi_xml_cii_chorus,
-    account_edi_xml_ubl_chorus,
-    account_move,
-    account_move_chorus_documents,
-    account_move_chorus_followup,
-    account_move_chorus_send,
-    account_move_send,
-    account_payment_term,
-    chorus_pro_history,
-    chorus_pro_service,
-    res_company,
-    res_company_chorus_followup,
-    res_config_settings,
-    res_partner,
-)
+from . import chorus_pro_service
+from . import chorus_pro_history
+from . import res_company
+from . import res_config_settings
+from . import res_partner
+from . import account_payment_term
+from . import account_move
+from . import account_move_chorus_send
+from . import account_move_send
+from . import account_edi_xml_ubl_chorus
+from . import account_edi_xml_cii_chorus
+from . import account_move_chorus_documents
+from . import account_move_chorus_followup
+from . import res_company_chorus_followup

@@ -21,13 +21,16 @@ tpl=$(template_name nodemo)
 ensure_template_db "$conf" "$tpl" nodemo
 
 say "Installing chorus_pro_dilifac into a fresh database $db"
-psql_admin -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-psql_admin -qc "CREATE DATABASE $db TEMPLATE $tpl OWNER $DB_USER" >/dev/null
-rm -rf "$RUN_DIR/data/filestore/$db"
-[ ! -d "$RUN_DIR/data/filestore/$tpl" ] || cp -a "$RUN_DIR/data/filestore/$tpl" "$RUN_DIR/data/filestore/$db"
+clone_db "$tpl" "$db"
 log=$RUN_DIR/bench-$db.log
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=warn >"$log" 2>&1 || { tail -n 40 "$log"; die "Installing chorus_pro_dilifac failed: see $log"; }
 
 say "Building and validating ${BENCH_INVOICES:-200} invoices (bench/bench_documents.py)"
 odoo_bin shell -c "$conf" -d "$db" --no-http --log-level=warn <bench/bench_documents.py
+
+say "Validation alone, in-process and through the worker (bench/bench_validation.py)"
+"$VENV/bin/python" bench/bench_validation.py -n "${BENCH_INVOICES:-200}"
+
+say "Chorus Pro deposit: one flow per invoice or one zip flow (bench/bench_deposit.py)"
+"$VENV/bin/python" bench/bench_deposit.py -n "${BENCH_INVOICES:-200}"

@@ -154,3 +154,11 @@ template_name() {
   rev=$( (git -C "$ODOO_SRC" rev-parse --short HEAD 2>/dev/null || stat -c %Y "$ODOO_SRC/odoo/release.py") | tr -c 'a-z0-9\n' '_')
   echo "cpd_tpl_${1}_${rev}"
 }
+
+clone_db() {
+  # $1: template database, $2: new database (dropped first), filestore included.
+  psql_admin -qc "DROP DATABASE IF EXISTS $2 WITH (FORCE)" >/dev/null
+  psql_admin -qc "CREATE DATABASE $2 TEMPLATE $1 OWNER $DB_USER" >/dev/null
+  rm -rf "$RUN_DIR/data/filestore/$2"
+  [ ! -d "$RUN_DIR/data/filestore/$1" ] || cp -a "$RUN_DIR/data/filestore/$1" "$RUN_DIR/data/filestore/$2"
+}

@@ -25,10 +25,7 @@ tpl=$(template_name nodemo)
 ensure_template_db "$conf" "$tpl" nodemo
 
 say "Installing chorus_pro_dilifac into a fresh database $db"
-psql_admin -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-psql_admin -qc "CREATE DATABASE $db TEMPLATE $tpl OWNER $DB_USER" >/dev/null
-rm -rf "$RUN_DIR/data/filestore/$db"
-[ ! -d "$RUN_DIR/data/filestore/$tpl" ] || cp -a "$RUN_DIR/data/filestore/$tpl" "$RUN_DIR/data/filestore/$db"
+clone_db "$tpl" "$db"
 install_log=$RUN_DIR/install-$db.log
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=info >"$install_log" 2>&1 || { tail -n 40 "$install_log"; die "Installing chorus_pro_dilifac failed: see $install_log"; }
@@ -36,13 +33,6 @@ odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-aft
 if grep -E " (WARNING|ERROR|CRITICAL) " "$install_log" | grep -i "chorus" ; then
   die "Installing chorus_pro_dilifac logged the warnings above (full log: $install_log)"
 fi
-
-clone_db() {
-  psql_admin -qc "DROP DATABASE IF EXISTS $2 WITH (FORCE)" >/dev/null
-  psql_admin -qc "CREATE DATABASE $2 TEMPLATE $1 OWNER $DB_USER" >/dev/null
-  rm -rf "$RUN_DIR/data/filestore/$2"
-  [ ! -d "$RUN_DIR/data/filestore/$1" ] || cp -a "$RUN_DIR/data/filestore/$1" "$RUN_DIR/data/filestore/$2"
-}
 
 status=0
 # The addon must leave a database as it found it, with and without demo data.

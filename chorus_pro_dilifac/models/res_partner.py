@@ -45,6 +45,13 @@ class ResPartner(models.Model):
         precompute=True,
         help="13-digit recipient GLN. Fixed for the State and local authorities.",
     )
+    chorus_service_id = fields.Many2one(
+        "chorus.pro.service",
+        string="Chorus Pro service",
+        domain="[('partner_id', '=', commercial_partner_id), ('is_active', '=', True)]",
+        help="The service of the public structure this contact belongs to, from the "
+        "directory. Its code goes on invoices sent to this contact.",
+    )
     chorus_service_code = fields.Char(
         string="Default service code",
         help="Service code (code service exécutant) put on this customer's invoices. "
@@ -201,10 +208,14 @@ class ResPartner(models.Model):
                 )
 
     def _chorus_effective_service_code(self):
-        """The service code an invoice to this contact should carry: the contact's own
-        service, else its company's default."""
+        """The service code an invoice to this contact should carry: the contact's
+        service (from the directory, or typed), else its company's default."""
         self.ensure_one()
-        return self.chorus_service_code or self.commercial_partner_id.chorus_service_code
+        return (
+            self.chorus_service_id.code
+            or self.chorus_service_code
+            or self.commercial_partner_id.chorus_service_code
+        )
 
     # -- Chorus Pro directory ------------------------------------------------------------
 

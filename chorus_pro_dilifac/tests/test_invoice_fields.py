@@ -46,6 +46,11 @@ class TestChorusInvoiceFields(ChorusProCommon):
         )
         self.assertEqual(self._invoice(self.town, post=False).buyer_reference, "MEDIATHEQUE")
         self.assertEqual(self._invoice(contact, post=False).buyer_reference, "CULTURE")
+        library = self.env["chorus.pro.service"].create(
+            {"partner_id": self.town.id, "code": "MEDIA-JEUNESSE", "name": "Section jeunesse"}
+        )
+        contact.chorus_service_id = library
+        self.assertEqual(self._invoice(contact, post=False).buyer_reference, "MEDIA-JEUNESSE")
 
     def test_payment_means_from_the_payment_terms(self):
         cheque_terms = self.env["account.payment.term"].create(

@@ -411,6 +411,19 @@ class DilifacSftpClient:
             return True
         return bool(self.consumed_dir) and self._exists(posixpath.join(self.consumed_dir, name))
 
+    def has_partial_upload(self, name):
+        """True if an upload of ``name`` stopped half-way: a ``.tmp`` left, or the file
+        without its marker. :meth:`upload` completes or replaces it safely.
+
+        With :meth:`is_delivered` this settles an unknown outcome without knowing where
+        Dilifac puts consumed files: after a rename was sent, a name that is neither
+        delivered nor partial can only have been taken away by Dilifac.
+        """
+        path = self._upload_path(name)
+        if self._exists(path + TMP_SUFFIX):
+            return True
+        return self._exists(path) and not self._exists(path + MARKER_SUFFIX)
+
     # -- notifications ------------------------------------------------------------------
 
     def list_notifications(self, pattern=DEFAULT_NOTIFICATION_PATTERN):

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
 from ..lib.codes import CADRES, PAYMENT_MEANS, market_number_from_text, recipient_gln
@@ -86,6 +87,9 @@ class AccountMove(models.Model):
     chorus_transport = fields.Selection(related="company_id.chorus_transport", string="Transport")
     chorus_sent_transport = fields.Char(copy=False, readonly=True)
     chorus_sent_on = fields.Datetime(string="Sent on", copy=False, readonly=True)
+    chorus_polled_on = fields.Datetime(
+        copy=False, readonly=True, help="Last time Chorus Pro was asked for this invoice's status."
+    )
     chorus_send_started_on = fields.Datetime(
         copy=False,
         readonly=True,
@@ -188,6 +192,32 @@ class AccountMove(models.Model):
         positive = (operator == "=") == value
         return [("chorus_state", "in" if positive else "not in", ATTENTION_STATES)]
 
+    def _chorus_check_not_transmitted(self):
+        """A transmitted invoice is the fiscal original on the other side: it is corrected
+        by a credit note (or recycled), never by editing it in Odoo."""
+        transmitted = self.filtered(
+            lambda m: m.chorus_state not in EDITABLE_STATES + ("cancelled", False)
+        )
+        if transmitted:
+            raise UserError(
+                _(
+                    "%(invoices)s already left for Chorus Pro (%(state)s): issue a credit note "
+                    "instead of resetting or cancelling it.",
+                    invoices=", ".join(transmitted.mapped("name")),
+                    state=transmitted[0]._fields["chorus_state"].convert_to_export(
+                        transmitted[0].chorus_state, transmitted[0]
+                    ),
+                )
+            )
+
+    def button_draft(self):
+        self._chorus_check_not_transmitted()
+        return super().button_draft()
+
+    def button_cancel(self):
+        self._chorus_check_not_transmitted()
+        return super().button_cancel()
+
     # -- events ------------------------------------------------------------------------
 
     def _chorus_apply_event(
@@ -214,7 +244,9 @@ class AccountMove(models.Model):
         if event_key and self.chorus_history_ids.filtered(lambda h: h.event_key == event_key):
             return None
         date = date or fields.Datetime.now()
-        line = self.env["chorus.pro.history"].create(
+        # History is written by the transports only (sudo): a user-made line with a
+        # forged event_key would make the real event look like a repeat.
+        line = self.env["chorus.pro.history"].sudo().create(
             {
                 "move_id": self.id,
                 "source": source,

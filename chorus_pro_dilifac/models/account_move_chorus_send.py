@@ -36,6 +36,8 @@ _logger = logging.getLogger(__name__)
 SENDABLE_STATES = ("to_transmit", "error")
 # How long an unconfirmed deposit may stay unknown before a human is asked to check.
 UNKNOWN_OUTCOME_PATIENCE = datetime.timedelta(hours=24)
+# A sending younger than this may still be running in another process: never touch it.
+UNKNOWN_OUTCOME_GRACE = datetime.timedelta(minutes=15)
 CRON_BATCH = 50
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
 
@@ -86,9 +88,10 @@ class AccountMove(models.Model):
                     ]
                 continue
             company_moves = company_moves._chorus_lock(skip_locked=from_cron)
-            for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
-                failures.update(move._chorus_resend_unknown_outcome())
+            # Decided before the look-ups: an invoice they put in error waits for a human.
             sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE_STATES)
+            for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
+                failures.update(move._chorus_settle_unknown_outcome())
             if not sendable:
                 continue
             prepared = sendable._chorus_prepare_documents(dilifac=transport == "dilifac")
@@ -130,17 +133,45 @@ class AccountMove(models.Model):
         if self.env["account.move.send"]._can_commit():
             self.env.cr.commit()
 
+    def _chorus_claim(self):
+        """The invoices of ``self`` still sendable, locked for this transaction.
+
+        Called right before marking them 'sending': the lock taken by ``_chorus_lock`` ends
+        with the first commit of a batch, and another sender may have taken the others
+        since. What another transaction holds or changed is left out.
+        """
+        self.flush_recordset(["chorus_state"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM account_move WHERE id IN %s AND chorus_state IN %s"
+                    " FOR UPDATE SKIP LOCKED",
+                    [tuple(self.ids), SENDABLE_STATES],
+                )
+                claimed = {row[0] for row in self.env.cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            claimed = set()
+        self.invalidate_recordset()
+        return self.filtered(lambda move: move.id in claimed)
+
     @api.model
     def _chorus_deliver_flow(self, company, documents):
         """Record then hand over {move: (filename, content)}: one API flow (a zip when there
         are several), or one Dilifac upload. Returns {move: [error]}."""
-        moves = self.browse([move.id for move in documents])
+        try:
+            client = company._chorus_client()
+        except UserError as error:  # settings incomplete: nothing was marked, nothing left
+            return {move: [str(error)] for move in documents}
+        moves = self.browse([move.id for move in documents])._chorus_claim()
+        if not moves:
+            return {}
+        documents = {move: documents[move] for move in moves}
         for move, (filename, content) in documents.items():
             move._chorus_mark_sending(company.chorus_transport, filename, content)
         self._chorus_commit()
         if len(documents) == 1:
-            ((move, (_filename, content)),) = documents.items()
-            return moves._chorus_transmit(content)
+            ((_move, (_filename, content)),) = documents.items()
+            return moves._chorus_transmit(client, content)
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
             for move in moves:
@@ -148,7 +179,7 @@ class AccountMove(models.Model):
         moves.write({"chorus_sent_filename": False})
         stamp = fields.Datetime.now().strftime("%Y%m%d%H%M%S")
         return moves._chorus_transmit(
-            archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip"
+            client, archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip"
         )
 
     def _chorus_mark_sending(self, transport, filename, content):
@@ -183,20 +214,20 @@ class AccountMove(models.Model):
             }
         )
 
-    def _chorus_transmit(self, content, flow_name=None):
-        """Send what is recorded on the invoices (one file, or the zip of a flow) and move
-        their state on. Returns {move: [error]}."""
+    def _chorus_transmit(self, client, content, flow_name=None):
+        """Send what is recorded on the invoices (one file, or the zip of a flow) with the
+        company's ``client`` and move their state on. Returns {move: [error]}."""
         company = self[:1].company_id
         transport = self[:1].chorus_sent_transport
         try:
             if transport == "api":
-                receipt = company._chorus_api_client().deposit_flow(
+                receipt = client.deposit_flow(
                     flow_name or self.chorus_sent_filename, content, company.chorus_syntax
                 )
                 self.write({"chorus_flow_number": receipt["flow_number"]})
                 label = _("Deposited on Chorus Pro, flow %s", receipt["flow_number"])
             else:
-                with company._chorus_sftp_client() as client:
+                with client:
                     client.upload(self.chorus_sent_filename, content)
                 label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
         except TransportError as error:
@@ -251,23 +282,64 @@ class AccountMove(models.Model):
         self._chorus_commit()
         return failures
 
-    def _chorus_resend_unknown_outcome(self):
-        """Settle an invoice whose last sending got no answer; returns {move: [error]}."""
+    def _chorus_settle_unknown_outcome(self):
+        """Settle an invoice left 'sending' (no answer, or a crash mid-way) by looking at
+        the other side; returns {move: [message]} when it is not settled yet.
+
+        A sending younger than UNKNOWN_OUTCOME_GRACE may still be running elsewhere: it is
+        left alone. Nothing is sent again unless the other side shows it did not arrive.
+        """
         self.ensure_one()
-        content = self.chorus_sent_attachment_id.raw
-        if self.chorus_sent_transport == "dilifac":
-            with self.company_id._chorus_sftp_client() as client:
-                delivered = client.is_delivered(self.chorus_sent_filename)
-            if not delivered:  # the upload never completed: the same name is safe to send
-                return self._chorus_transmit(content)
+        if fields.Datetime.now() - self.chorus_send_started_on < UNKNOWN_OUTCOME_GRACE:
+            return {self: [_("%s is being sent right now: nothing is sent twice.", self.name)]}
+        try:
+            if self.chorus_sent_transport == "dilifac":
+                return self._chorus_settle_dilifac()
+            return self._chorus_settle_api()
+        except (TransportError, UserError) as error:
+            return {
+                self: [
+                    _(
+                        "%(invoice)s: could not check whether the last sending arrived "
+                        "(%(error)s); it is checked again later, nothing is sent twice.",
+                        invoice=self.name,
+                        error=error,
+                    )
+                ]
+            }
+
+    def _chorus_settle_dilifac(self):
+        client = self.company_id._chorus_sftp_client()
+        with client:
+            delivered = client.is_delivered(self.chorus_sent_filename)
+            partial = not delivered and client.has_partial_upload(self.chorus_sent_filename)
+        if partial:  # stopped half-way: the same name completes or replaces it
+            return self._chorus_transmit(client, self.chorus_sent_attachment_id.raw)
+        renamed = "UNKNOWN_OUTCOME" in self.chorus_history_ids.filtered(
+            lambda h: h.attempt == self.chorus_attempt
+        ).mapped("code")
+        if delivered or renamed:
+            # Complete on the server, or already taken away by Dilifac after the rename.
+            self.chorus_sent_on = self.chorus_send_started_on
             self._chorus_apply_event(
                 "odoo",
                 "SENT",
                 _("Found on Dilifac: %s", self.chorus_sent_filename),
                 state="sent",
-                event_key=f"sent:{self.chorus_attempt}",
+                event_key=f"settled:{self.chorus_attempt}",
             )
             return {}
+        # Odoo stopped before or during the upload and nothing is left to tell: only
+        # Dilifac's notifications (read before this) or a person can say.
+        return self._chorus_wait_or_ask(
+            _(
+                "No trace of %(file)s on Dilifac a day after its sending was interrupted. "
+                "Check the Dilifac follow-up page, then send the invoice again.",
+                file=self.chorus_sent_filename,
+            )
+        )
+
+    def _chorus_settle_api(self):
         found = [
             item
             for item in self.company_id._chorus_api_client().search_supplier_invoices(
@@ -275,37 +347,44 @@ class AccountMove(models.Model):
             )
             if item.get("number") == self.name
         ]
-        if found:
-            item = found[-1]
-            self.chorus_flow_number = item.get("numeroFluxDepot") or self.chorus_flow_number
-            self.chorus_sent_on = self.chorus_send_started_on
-            self._chorus_apply_event(
-                "chorus_invoice",
-                item.get("status") or "DEPOSEE",
-                invoice_status_label(item.get("status")),
-                chorus_invoice_id=item.get("chorus_id"),
-                state=_chorus_summary(item.get("status")),
-                event_key=f"found:{self.chorus_attempt}",
-            )
-            return {}
-        if fields.Datetime.now() - self.chorus_send_started_on > UNKNOWN_OUTCOME_PATIENCE:
-            self._chorus_apply_event(
-                "odoo",
-                "NOT_FOUND",
-                _("Not found on Chorus Pro"),
-                comment=_(
-                    "Chorus Pro has no invoice %s a day after the deposit without answer. Check "
+        if not found:
+            return self._chorus_wait_or_ask(
+                _(
+                    "Chorus Pro has no invoice %s a day after a deposit without answer. Check "
                     "the Chorus Pro portal, then send it again.",
                     self.name,
-                ),
-                state="error",
+                )
             )
-            return {}
+        item = found[-1]
+        self.write(
+            {
+                "chorus_flow_number": item.get("numeroFluxDepot") or self.chorus_flow_number,
+                "chorus_sent_on": self.chorus_send_started_on,
+            }
+        )
+        self._chorus_apply_event(
+            "chorus_invoice",
+            item.get("status") or "DEPOSEE",
+            invoice_status_label(item.get("status")),
+            chorus_invoice_id=item.get("chorus_id"),
+            state=_chorus_summary(item.get("status")),
+            event_key=f"found:{self.chorus_attempt}",
+        )
+        return {}
+
+    def _chorus_wait_or_ask(self, question):
+        """Not found yet: keep waiting, or after UNKNOWN_OUTCOME_PATIENCE hand over to a
+        person (state 'error', with what to check)."""
+        if fields.Datetime.now() - self.chorus_send_started_on > UNKNOWN_OUTCOME_PATIENCE:
+            self._chorus_apply_event(
+                "odoo", "NOT_FOUND", _("Not found after sending"), comment=question, state="error"
+            )
+            return {self: [question]}
         return {
             self: [
                 _(
-                    "%s was deposited but Chorus Pro has not confirmed it yet: it is checked "
-                    "again automatically, nothing is sent twice.",
+                    "%s was sent but its arrival is not confirmed yet: it is checked again "
+                    "automatically, nothing is sent twice.",
                     self.name,
                 )
             ]
@@ -319,9 +398,13 @@ class AccountMove(models.Model):
         at a time; the cron framework runs it again at once while work remains."""
         done = remaining = 0
         for company in self.env["res.company"].search([("chorus_transport", "=", "api")]):
-            company_done, company_remaining = self.with_company(company)._chorus_api_poll_company(
-                company
-            )
+            try:
+                company_done, company_remaining = self.with_company(
+                    company
+                )._chorus_api_poll_company(company)
+            except Exception:  # one company's settings must not stop the others
+                _logger.exception("Chorus Pro polling of %s failed", company.name)
+                continue
             done += company_done
             remaining += company_remaining
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -343,11 +426,11 @@ class AccountMove(models.Model):
         unknown = self.search(domains["unknown"], limit=CRON_BATCH)
         flows = self.search(domains["flows"], limit=CRON_BATCH)
         followed = self.search(
-            domains["followed"], order="chorus_status_date asc", limit=CRON_BATCH
+            domains["followed"], order="chorus_polled_on asc nulls first, id", limit=CRON_BATCH
         )
         client = company._chorus_api_client()
         for move in unknown:
-            self._chorus_guarded(move, move._chorus_resend_unknown_outcome)
+            self._chorus_guarded(move, move._chorus_settle_unknown_outcome)
         for flow_number, moves in flows.grouped("chorus_flow_number").items():
             self._chorus_guarded(moves, moves._chorus_apply_flow_report, client, flow_number)
         for move in followed:
@@ -363,6 +446,8 @@ class AccountMove(models.Model):
                 func(*args)
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
+        except Exception:
+            _logger.exception("Chorus Pro polling of %s failed", moves.mapped("name"))
         self._chorus_commit()
 
     def _chorus_apply_flow_report(self, client, flow_number):
@@ -384,6 +469,8 @@ class AccountMove(models.Model):
             }
         for move in self:
             item = integrated.get(move.name)
+            if not item and move.name not in errors and report["outcome"] != "failure":
+                continue  # integrated but not searchable yet: the next poll finds it
             if item and move.name not in errors:
                 move._chorus_apply_event(
                     "chorus_flow",
@@ -416,6 +503,8 @@ class AccountMove(models.Model):
 
     def _chorus_refresh_status(self, client):
         self.ensure_one()
+        # Stamped first, so that an invoice Chorus keeps failing on goes to the back.
+        self.chorus_polled_on = fields.Datetime.now()
         history = client.get_invoice_history(int(self.chorus_invoice_id))
         for entry in history["history"]:
             code = entry["code"]
@@ -436,11 +525,27 @@ class AccountMove(models.Model):
     def _cron_chorus_dilifac_poll(self):
         """Read Dilifac's notification files and settle unconfirmed uploads."""
         for company in self.env["res.company"].search([("chorus_transport", "=", "dilifac")]):
-            self.with_company(company)._chorus_dilifac_poll_company(company)
+            try:
+                self.with_company(company)._chorus_dilifac_poll_company(company)
+            except Exception:  # one company's settings must not stop the others
+                _logger.exception("Dilifac polling of %s failed", company.name)
 
     @api.model
     def _chorus_dilifac_poll_company(self, company):
-        """Returns the notification summary of the SFTP client ({processed, failed, messages})."""
+        """Apply the notification files, then settle unconfirmed uploads (a RECU just read
+        settles them best). Returns the SFTP client's summary {processed, failed, messages}.
+        """
+
+        def apply_file(filename, events):
+            # All of a file or none of it: the client archives it only if this returns.
+            with self.env.cr.savepoint():
+                self._chorus_apply_dilifac_events(company, filename, events)
+            self._chorus_commit()
+
+        with company._chorus_sftp_client() as client:
+            summary = client.process_notifications(apply_file)
+        for message in summary["messages"]:
+            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
         unknown = self.search(
             [
                 ("company_id", "=", company.id),
@@ -449,16 +554,7 @@ class AccountMove(models.Model):
             ]
         )
         for move in unknown:
-            self._chorus_guarded(move, move._chorus_resend_unknown_outcome)
-
-        def apply_file(filename, events):
-            self._chorus_apply_dilifac_events(company, filename, events)
-            self._chorus_commit()
-
-        with company._chorus_sftp_client() as client:
-            summary = client.process_notifications(apply_file)
-        for message in summary["messages"]:
-            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
+            self._chorus_guarded(move, move._chorus_settle_unknown_outcome)
         return summary
 
     @api.model

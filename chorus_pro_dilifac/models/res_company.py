@@ -178,6 +178,17 @@ class ResCompany(models.Model):
             archive_dir=company.chorus_sftp_archive_dir or "ARC",
         )
 
+    def _chorus_client(self):
+        """The client of the configured transport (API or Dilifac)."""
+        self.ensure_one()
+        if self.chorus_transport == "api":
+            return self._chorus_api_client()
+        if self.chorus_transport == "dilifac":
+            return self._chorus_sftp_client()
+        raise UserError(
+            _("Company %(company)s: choose the API or Dilifac transport first.", company=self.name)
+        )
+
     def _chorus_test_connection(self):
         """Check the configured transport answers; returns a message for the user."""
         self.ensure_one()

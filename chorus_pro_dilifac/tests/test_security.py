@@ -35,17 +35,22 @@ class TestChorusSecurity(ChorusProCommon):
     def test_accountant_uses_everything_else(self):
         invoice = self._invoice(self.town, post=False).with_user(self.accountant)
         invoice.purchase_order_reference = "EJ-1"
-        self.env["chorus.pro.history"].with_user(self.accountant).create(
-            {"move_id": invoice.id, "source": "odoo", "code": "NOTE", "label": "checked by phone"}
-        )
+        invoice._chorus_apply_event("odoo", "NOTE", "checked by phone")
         self.town.with_user(self.accountant).write(
             {"chorus_service_ids": [(0, 0, {"code": "MEDIATHEQUE"})]}
         )
         self.assertEqual(invoice.chorus_history_ids.label, "checked by phone")
 
+    def test_history_is_written_by_the_transports_only(self):
+        invoice = self._invoice(self.town)
+        with self.assertRaises(AccessError):
+            self.env["chorus.pro.history"].with_user(self.accountant).create(
+                {"move_id": invoice.id, "source": "dilifac", "code": "RECU", "event_key": "forged"}
+            )
+
     def test_second_company_cannot_see_the_first_ones_records(self):
         invoice = self._invoice(self.town)
-        self.env["chorus.pro.history"].create(
+        self.env["chorus.pro.history"].sudo().create(
             {"move_id": invoice.id, "source": "odoo", "code": "X"}
         )
         other_company = (

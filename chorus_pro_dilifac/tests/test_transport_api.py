@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -98,6 +100,9 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertIn("No answer", failures[invoice][0])
         self.assertEqual(invoice.chorus_state, "sending")
         invoice._chorus_send()
+        self.assertEqual(len(self.sandbox.flows()), 1, "too recent to be looked up: left alone")
+        invoice.chorus_send_started_on -= timedelta(minutes=20)
+        invoice._chorus_send()
         self.assertEqual(invoice.chorus_state, "sending", "not confirmed yet: wait, do not resend")
         self.sandbox.process_all()
         invoice._chorus_send()
@@ -155,3 +160,33 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         invoice._chorus_send()
         done, remaining = self.env["account.move"]._chorus_api_poll_company(self.company)
         self.assertEqual((done, remaining), (1, 0))
+
+    def test_unconfirmed_deposit_is_handed_to_a_person_after_a_day(self):
+        invoice = self._invoice(self.town)
+        self.sandbox.fail_next(DEPOSIT, "drop")
+        invoice.with_context(chorus_api_timeout=2)._chorus_send()
+        self.assertEqual(invoice.chorus_state, "sending")
+        invoice.chorus_send_started_on -= timedelta(hours=25)
+        failures = invoice._chorus_send()
+        self.assertEqual(invoice.chorus_state, "error")
+        self.assertIn("Check the Chorus Pro portal", failures[invoice][0])
+        self.assertFalse(self.sandbox.flows(), "nothing was deposited behind the user's back")
+
+    def test_an_invoice_taken_by_another_sender_is_not_sent_again(self):
+        invoice = self._invoice(self.town)
+        invoice.chorus_state = "sent"  # as another transaction would have left it
+        failures = self.env["account.move"]._chorus_deliver_flow(
+            self.company, {invoice: ("UBL_X.xml", b"<Invoice/>")}
+        )
+        self.assertFalse(failures)
+        self.assertFalse(self.sandbox.flows())
+        self.assertFalse(invoice.chorus_sent_attachment_id)
+
+    def test_a_transmitted_invoice_cannot_be_reset_to_draft(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        with self.assertRaisesRegex(UserError, "credit note"):
+            invoice.button_draft()
+        draft_ok = self._invoice(self.town)
+        draft_ok.button_draft()
+        self.assertEqual(draft_ok.state, "draft")

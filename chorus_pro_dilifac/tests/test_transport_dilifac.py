@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from lxml import etree
 from odoo.tests import tagged
 
@@ -110,3 +112,51 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         failures = invoice._chorus_send()
         self.assertIn("host key", failures[invoice][0].lower())
         self.assertEqual(invoice.chorus_state, "to_transmit")
+
+    def _as_if_the_answer_was_lost(self, invoice, renamed=True):
+        invoice.write(
+            {
+                "chorus_state": "sending",
+                "chorus_send_started_on": invoice.chorus_send_started_on - timedelta(minutes=20),
+            }
+        )
+        # The answer never came: Odoo never recorded the sending as done.
+        invoice.chorus_history_ids.filtered(lambda h: h.code == "SENT").sudo().unlink()
+        if renamed:
+            invoice._chorus_apply_event("odoo", "UNKNOWN_OUTCOME", comment="connection dropped")
+
+    def test_upload_stopped_before_its_marker_is_completed_once(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        marker = self.sshd.root / "I" / (invoice.chorus_sent_filename + ".rdy")
+        marker.unlink()
+        self._as_if_the_answer_was_lost(invoice)
+        self.assertFalse(invoice._chorus_send())
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertTrue(marker.exists())
+        self.assertEqual(self.processor.run_once(), [invoice.chorus_sent_filename])
+
+    def test_upload_already_taken_by_dilifac_is_not_sent_again(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self.processor.run_once()
+        self._as_if_the_answer_was_lost(invoice)
+        invoice._chorus_send()
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertEqual(invoice.chorus_attempt, 1)
+        self.assertFalse(list((self.sshd.root / "I").glob("FAC_*")), "nothing uploaded again")
+
+    def test_crash_before_the_upload_waits_then_asks_a_person(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        (self.sshd.root / "I" / invoice.chorus_sent_filename).unlink()
+        (self.sshd.root / "I" / (invoice.chorus_sent_filename + ".rdy")).unlink()
+        self._as_if_the_answer_was_lost(invoice, renamed=False)
+        invoice._chorus_send()
+        self.assertEqual(
+            invoice.chorus_state, "sending", "no trace yet: wait for the notifications"
+        )
+        invoice.chorus_send_started_on -= timedelta(hours=25)
+        invoice._chorus_send()
+        self.assertEqual(invoice.chorus_state, "error")
+        self.assertIn("Dilifac follow-up", invoice.chorus_error_message)

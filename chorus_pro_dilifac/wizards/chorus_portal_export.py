@@ -47,10 +47,18 @@ class ChorusProPortalExport(models.TransientModel):
         if self.env.context.get("active_model") == "account.move" and "line_ids" in fields_list:
             moves = self.env["account.move"].browse(self.env.context.get("active_ids", []))
             moves = moves.filtered(
-                lambda m: m.move_type in ("out_invoice", "out_refund") and m.state == "posted"
+                lambda m: m.move_type in ("out_invoice", "out_refund")
+                and m.state == "posted"
+                # Already on its way (API, Dilifac or an earlier export): never twice.
+                and m.chorus_state in ("not_concerned", "to_transmit", "error")
             )
             if not moves:
-                raise UserError(_("Select posted customer invoices or credit notes."))
+                raise UserError(
+                    _(
+                        "Select posted customer invoices or credit notes that were not "
+                        "transmitted yet."
+                    )
+                )
             values["line_ids"] = [Command.create({"move_id": move.id}) for move in moves]
         return values
 

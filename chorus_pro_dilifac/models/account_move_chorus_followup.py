@@ -1,4 +1,5 @@
 """Following Chorus Pro invoices until paid: alerts, links, payment delay, duplicata."""
+
 import datetime
 
 from markupsafe import Markup
@@ -65,12 +66,20 @@ class AccountMove(models.Model):
 
     # -- computes ----------------------------------------------------------------------
 
-    @api.depends("chorus_state", "chorus_sent_on", "chorus_attempt", "chorus_history_ids.source")
+    @api.depends(
+        "chorus_state",
+        "chorus_sent_on",
+        "chorus_sent_transport",
+        "chorus_attempt",
+        "chorus_history_ids.source",
+    )
     def _compute_chorus_news_overdue(self):
         limit = fields.Datetime.now() - NEWS_PATIENCE
         for move in self:
             move.chorus_news_overdue = bool(
                 move.chorus_state in AWAITING_STATES
+                # A portal upload has no channel back to Odoo: no news is expected.
+                and move.chorus_sent_transport != "portal"
                 and move.chorus_sent_on
                 and move.chorus_sent_on <= limit
                 and not any(
@@ -91,7 +100,8 @@ class AccountMove(models.Model):
         for move in self:
             move.chorus_needs_attention = (
                 move.chorus_news_overdue
-                or move.chorus_needs_attention and not move._chorus_rejection_handled()
+                or move.chorus_needs_attention
+                and not move._chorus_rejection_handled()
             )
 
     def _chorus_rejection_handled(self):
@@ -102,7 +112,15 @@ class AccountMove(models.Model):
     def _search_chorus_needs_attention(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError()
-        self.flush_model(["chorus_state", "payment_state", "chorus_sent_on", "chorus_attempt"])
+        self.flush_model(
+            [
+                "chorus_state",
+                "payment_state",
+                "chorus_sent_on",
+                "chorus_sent_transport",
+                "chorus_attempt",
+            ]
+        )
         self.env["chorus.pro.history"].flush_model(["move_id", "source", "attempt"])
         query = SQL(
             """(
@@ -110,6 +128,7 @@ class AccountMove(models.Model):
              WHERE (m.chorus_state IN %(attention)s
                     AND NOT (m.chorus_state = 'rejected' AND m.payment_state = 'reversed'))
                 OR (m.chorus_state IN %(awaiting)s
+                    AND m.chorus_sent_transport IS DISTINCT FROM 'portal'
                     AND m.chorus_sent_on <= %(limit)s
                     AND NOT EXISTS (
                         SELECT 1 FROM chorus_pro_history h

@@ -3,7 +3,7 @@ import datetime
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import ChorusApiSandboxCommon
+from .common import ChorusApiSandboxCommon, ChorusProCommon
 
 
 @tagged("post_install", "-at_install")
@@ -121,3 +121,20 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
         self.assertIn("search_default_chorus_needs_attention", action.context)
         report = self.env.ref("chorus_pro_dilifac.action_chorus_invoice_report")
         self.assertTrue(report.view_mode.startswith("pivot,graph"))
+
+
+@tagged("post_install", "-at_install")
+class TestChorusPortalNoNews(ChorusProCommon):
+    def test_a_portal_upload_is_never_overdue(self):
+        invoice = self._invoice(self.town)
+        invoice.write(
+            {
+                "chorus_state": "sent",
+                "chorus_sent_transport": "portal",
+                "chorus_sent_on": fields.Datetime.now() - datetime.timedelta(days=5),
+            }
+        )
+        self.assertFalse(invoice.chorus_news_overdue)
+        self.assertNotIn(
+            invoice, self.env["account.move"].search([("chorus_needs_attention", "=", True)])
+        )

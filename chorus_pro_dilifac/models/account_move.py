@@ -38,14 +38,12 @@ class AccountMove(models.Model):
         compute="_compute_buyer_reference",
         store=True,
         readonly=False,
-        precompute=True,
     )
     purchase_order_reference = fields.Char(
         string="Engagement number",
         compute="_compute_purchase_order_reference",
         store=True,
         readonly=False,
-        precompute=True,
     )
     contract_reference = fields.Char(
         string="Market number",
@@ -53,6 +51,10 @@ class AccountMove(models.Model):
         store=True,
         readonly=False,
     )
+    # What was last filled in automatically, to tell it from a typed value.
+    chorus_auto_service_code = fields.Char(compute="_compute_buyer_reference", store=True)
+    chorus_auto_engagement = fields.Char(compute="_compute_purchase_order_reference", store=True)
+    chorus_auto_market = fields.Char(compute="_compute_contract_reference", store=True)
     chorus_contract_number = fields.Char(string="Contract number", copy=False)
     chorus_cadre = fields.Selection(
         CADRES,
@@ -123,36 +125,39 @@ class AccountMove(models.Model):
     )
     chorus_buyer_gln = fields.Char(compute="_compute_chorus_buyer_gln", string="Buyer GLN")
 
+    def _chorus_autofill(self, field, tracker, proposal):
+        """Fill ``field`` with ``proposal`` unless the user typed another value.
+
+        Service code, engagement and market numbers follow their source (customer,
+        customer reference, note) until the user types something else, and are frozen
+        once the invoice has left; ``tracker`` remembers what was filled in, so that a
+        corrected reference replaces a stale engagement number but never a typed one.
+        """
+        self.ensure_one()
+        current = self[field] or False
+        editable = self.is_sale_document() and self.chorus_state in EDITABLE_STATES + (False,)
+        if editable and (not current or current == (self[tracker] or False)):
+            self[field] = self[tracker] = proposal or False
+        else:
+            self[field] = current
+            self[tracker] = self[tracker]
+
     @api.depends("partner_id")
     def _compute_buyer_reference(self):
         for move in self:
-            if move.buyer_reference or not move.partner_id or not move.is_sale_document():
-                continue
-            move.buyer_reference = move.partner_id._chorus_effective_service_code()
+            code = move.partner_id._chorus_effective_service_code() if move.partner_id else False
+            move._chorus_autofill("buyer_reference", "chorus_auto_service_code", code)
 
     @api.depends("ref")
     def _compute_purchase_order_reference(self):
-        """The engagement number is what the buyer's order said: the customer reference.
-        It follows the reference until the user types another value, and is frozen once
-        sent."""
         for move in self:
-            if not move.is_sale_document() or move.chorus_state not in EDITABLE_STATES + (False,):
-                continue
-            if (
-                not move.purchase_order_reference
-                or move.purchase_order_reference == move._origin.ref
-            ):
-                move.purchase_order_reference = move.ref
+            move._chorus_autofill("purchase_order_reference", "chorus_auto_engagement", move.ref)
 
     @api.depends("narration")
     def _compute_contract_reference(self):
         for move in self:
-            if not move.is_sale_document() or move.chorus_state not in EDITABLE_STATES + (False,):
-                continue
-            found = market_number_from_text(html2plaintext(move.narration or ""))
-            previous = market_number_from_text(html2plaintext(move._origin.narration or ""))
-            if found and (not move.contract_reference or move.contract_reference == previous):
-                move.contract_reference = found
+            market = market_number_from_text(html2plaintext(move.narration or ""))
+            move._chorus_autofill("contract_reference", "chorus_auto_market", market)
 
     @api.depends("invoice_payment_term_id")
     def _compute_chorus_payment_means(self):
@@ -204,9 +209,9 @@ class AccountMove(models.Model):
                     "%(invoices)s already left for Chorus Pro (%(state)s): issue a credit note "
                     "instead of resetting or cancelling it.",
                     invoices=", ".join(transmitted.mapped("name")),
-                    state=transmitted[0]._fields["chorus_state"].convert_to_export(
-                        transmitted[0].chorus_state, transmitted[0]
-                    ),
+                    state=transmitted[0]
+                    ._fields["chorus_state"]
+                    .convert_to_export(transmitted[0].chorus_state, transmitted[0]),
                 )
             )
 
@@ -246,19 +251,23 @@ class AccountMove(models.Model):
         date = date or fields.Datetime.now()
         # History is written by the transports only (sudo): a user-made line with a
         # forged event_key would make the real event look like a repeat.
-        line = self.env["chorus.pro.history"].sudo().create(
-            {
-                "move_id": self.id,
-                "source": source,
-                "code": code,
-                "label": label or code,
-                "date": date,
-                "comment": comment,
-                "chorus_invoice_id": chorus_invoice_id,
-                "flow_number": flow_number,
-                "attempt": self.chorus_attempt,
-                "event_key": event_key,
-            }
+        line = (
+            self.env["chorus.pro.history"]
+            .sudo()
+            .create(
+                {
+                    "move_id": self.id,
+                    "source": source,
+                    "code": code,
+                    "label": label or code,
+                    "date": date,
+                    "comment": comment,
+                    "chorus_invoice_id": chorus_invoice_id,
+                    "flow_number": flow_number,
+                    "attempt": self.chorus_attempt,
+                    "event_key": event_key,
+                }
+            )
         )
         # News means the other side spoke; Odoo's own events (deposit, failures) are not.
         vals = {} if source == "odoo" else {"chorus_last_news_on": fields.Datetime.now()}

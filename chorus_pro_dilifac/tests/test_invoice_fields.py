@@ -8,7 +8,9 @@ class TestChorusInvoiceFields(ChorusProCommon):
     def test_engagement_number_follows_the_customer_reference(self):
         with Form(self.env["account.move"].with_context(default_move_type="out_invoice")) as form:
             form.partner_id = self.town
-            form.ref = "EJ-2026-0042"
+            form.ref = "EJ-2026-0024"
+            self.assertEqual(form.purchase_order_reference, "EJ-2026-0024")
+            form.ref = "EJ-2026-0042"  # a typo corrected before saving
             self.assertEqual(form.purchase_order_reference, "EJ-2026-0042")
             form.purchase_order_reference = "1300045678"
             form.ref = "something else"
@@ -51,6 +53,24 @@ class TestChorusInvoiceFields(ChorusProCommon):
         )
         contact.chorus_service_id = library
         self.assertEqual(self._invoice(contact, post=False).buyer_reference, "MEDIA-JEUNESSE")
+
+    def test_service_code_follows_a_change_of_customer(self):
+        self.town.chorus_service_code = "MEDIATHEQUE"
+        self.hospital.chorus_service_code = "BIBLIO"
+        with Form(self.env["account.move"].with_context(default_move_type="out_invoice")) as form:
+            form.partner_id = self.town
+            self.assertEqual(form.buyer_reference, "MEDIATHEQUE")
+            form.partner_id = self.hospital
+            self.assertEqual(form.buyer_reference, "BIBLIO")
+            form.buyer_reference = "PHARMA"
+            form.partner_id = self.town
+            self.assertEqual(form.buyer_reference, "PHARMA", "a typed service code is kept")
+
+    def test_references_are_frozen_once_sent(self):
+        invoice = self._invoice(self.town, ref="EJ-1")
+        invoice.chorus_state = "sent"
+        invoice.ref = "EJ-2"
+        self.assertEqual(invoice.purchase_order_reference, "EJ-1")
 
     def test_payment_means_from_the_payment_terms(self):
         cheque_terms = self.env["account.payment.term"].create(

@@ -48,17 +48,27 @@ class ChorusRejectionWizard(models.TransientModel):
             cancel=True,
         )
         if move.chorus_sent_transport == "api" and move.chorus_invoice_id:
-            # Before anything is committed by the sending below: a refusal undoes it all.
+            # The acknowledgement only tells Chorus Pro the rejection was seen: a failure
+            # (or an earlier acknowledgement whose answer was lost) must not block the
+            # credit note, it is recorded for the user to acknowledge on the portal.
             try:
                 move.company_id._chorus_api_client().acknowledge_rejection(
                     int(move.chorus_invoice_id), reason
                 )
             except TransportError as error:
-                raise UserError(_("Chorus Pro refused the acknowledgement: %s", error)) from None
-            move._chorus_apply_event(
-                "odoo", "REJECTION_ACKNOWLEDGED", _("Rejection acknowledged on Chorus Pro"),
-                event_key=f"rejection_acknowledged:{move.chorus_invoice_id}",
-            )
+                move._chorus_apply_event(
+                    "odoo",
+                    "REJECTION_NOT_ACKNOWLEDGED",
+                    _("Rejection not acknowledged on Chorus Pro"),
+                    comment=_("%s. Acknowledge it on the Chorus Pro portal.", error),
+                )
+            else:
+                move._chorus_apply_event(
+                    "odoo",
+                    "REJECTION_ACKNOWLEDGED",
+                    _("Rejection acknowledged on Chorus Pro"),
+                    event_key=f"rejection_acknowledged:{move.chorus_invoice_id}",
+                )
         new_invoice = move.copy({**references, "ref": move.ref})
         move._chorus_apply_event(
             "odoo",

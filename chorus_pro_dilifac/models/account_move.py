@@ -52,9 +52,17 @@ class AccountMove(models.Model):
         readonly=False,
     )
     # What was last filled in automatically, to tell it from a typed value.
-    chorus_auto_service_code = fields.Char(compute="_compute_buyer_reference", store=True)
-    chorus_auto_engagement = fields.Char(compute="_compute_purchase_order_reference", store=True)
-    chorus_auto_market = fields.Char(compute="_compute_contract_reference", store=True)
+    chorus_auto_service_code = fields.Char(
+        string="Service code filled in", compute="_compute_buyer_reference", store=True
+    )
+    chorus_auto_engagement = fields.Char(
+        string="Engagement number filled in",
+        compute="_compute_purchase_order_reference",
+        store=True,
+    )
+    chorus_auto_market = fields.Char(
+        string="Market number filled in", compute="_compute_contract_reference", store=True
+    )
     chorus_contract_number = fields.Char(string="Contract number", copy=False)
     chorus_cadre = fields.Selection(
         CADRES,

@@ -16,7 +16,6 @@ import logging
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo.modules import module as odoo_module
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
@@ -36,17 +35,9 @@ class TestChorusProTour(ChorusApiSandboxCommon, HttpCase):
         admin = cls.env.ref("base.user_admin")
         admin.write({"company_ids": [(4, cls.company.id)], "company_id": cls.company.id})
         cls.town.with_company(cls.company).invoice_sending_method = "chorus_pro"
+        cls.town.customer_rank = 1  # listed under Invoicing > Customers
         cls.book.name = "Roman de poche"
         cls.screenshots = {}
-
-    def setUp(self):
-        super().setUp()
-        # Odoo's runner sets ``current_test`` to the running test, and the test cursors of
-        # the HTTP requests call it back (check_test_cursor); under pytest-odoo it is
-        # only a flag (conftest.py), which an HttpCase cannot use.
-        previous = odoo_module.current_test
-        odoo_module.current_test = self
-        self.addCleanup(setattr, odoo_module, "current_test", previous)
 
     def _answer(self, browser, request):
         browser._websocket_send(

@@ -10,9 +10,32 @@
  * body[data-chorus-tour="<request>"], which the next step waits for.
  */
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 const CUSTOMER = "Commune de Saint-Libre";
 const PRODUCT = "Roman de poche";
+
+function screenshot(name) {
+    return [
+        {
+            content: "Close the notifications",
+            trigger: "body",
+            run() {
+                for (const button of document.querySelectorAll(".o_notification_close")) {
+                    button.click();
+                }
+            },
+        },
+        {
+            content: "Show the Chorus Pro tab at the top of the screen",
+            trigger: ".o_form_view .o_notebook",
+            run() {
+                this.anchor.scrollIntoView({ block: "start" });
+            },
+        },
+        ...askTheTest(`screenshot:${name}`),
+    ];
+}
 
 function askTheTest(request) {
     return [
@@ -34,11 +57,7 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_tour", {
     url: "/odoo",
     steps: () => [
         // -- the public customer -------------------------------------------------------
-        {
-            content: "Open Invoicing",
-            trigger: ".o_app[data-menu-xmlid='account.menu_finance']",
-            run: "click",
-        },
+        ...stepUtils.goToAppSteps("account.menu_finance", "Open Invoicing"),
         {
             content: "Customers menu",
             trigger: ".o_menu_sections [data-menu-xmlid='account.menu_finance_receivables']",
@@ -80,7 +99,7 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_tour", {
         {
             trigger: "div[name=chorus_service_ids] .o_data_row:contains(MEDIATHEQUE)",
         },
-        ...askTheTest("screenshot:partner_chorus_tab"),
+        ...screenshot("partner_chorus_tab"),
 
         // -- the invoice ---------------------------------------------------------------------
         {
@@ -183,6 +202,6 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_tour", {
         {
             trigger: "div[name=chorus_history_ids] .o_data_row:contains(IN_INTEGRE)",
         },
-        ...askTheTest("screenshot:invoice_chorus_tab"),
+        ...screenshot("invoice_chorus_tab"),
     ],
 });

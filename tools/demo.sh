@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The project's demo command (README "Start the demo", `make demo`).
+#
+# 1. checks the Odoo 18 tree (ODOO_SRC), 2. prepares .venv, 3. starts the private
+# PostgreSQL cluster, the Chorus Pro sandbox (HTTP) and the Dilifac sandbox (a real sshd),
+# 4. creates the database cpd_demo afresh with the addon and its demo data, then
+# tools/demo_setup.py configures two companies against the sandboxes and sends invoices
+# through them so that every Chorus Pro state is real, 5. serves Odoo on
+# http://localhost:8069 until Ctrl-C, which stops everything this script started.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
+
+started_at=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - started_at ))s"; }
+
+DEMO_DB=${DEMO_DB:-cpd_demo}
+HTTP_PORT=${DEMO_PORT:-8069}
+DEMO_DIR=$RUN_DIR/demo
+CHORUS_LOG=$DEMO_DIR/chorus-sandbox.log
+DILIFAC_ROOT=$DEMO_DIR/dilifac
+DILIFAC_OUT=$DEMO_DIR/dilifac-sandbox.log
+ODOO_LOG=$DEMO_DIR/odoo.log
+
+require_odoo
+port_busy() { python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
+if port_busy "$HTTP_PORT"; then
+  die "Port $HTTP_PORT is already in use (another Odoo or demo?): stop it, or run DEMO_PORT=8070 make demo."
+fi
+# The demo needs sshd and wkhtmltopdf, not the browser of the tests.
+WITH_BROWSER=0 ensure_system_packages
+ensure_venv
+export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+
+# Everything started below is stopped by PID on exit (Ctrl-C included), PostgreSQL last.
+# The sandboxes run in sessions of their own (setsid, same PID) so that Ctrl-C reaches
+# only this script, which then stops them in order.
+pids=()
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ ${#pids[@]} -gt 0 ]; then
+    say "Stopping the demo"
+    local i
+    for (( i=${#pids[@]}-1; i>=0; i-- )); do
+      kill -TERM "${pids[$i]}" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+      wait "$pid" 2>/dev/null || true
+    done
+  fi
+  pg_stop
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$DEMO_DIR"
+pg_start
+say "PostgreSQL is up ($(elapsed))"
+
+# -- sandboxes --------------------------------------------------------------------------
+wait_for_line() {
+  # $1: file, $2: pattern, $3: pid, $4: what
+  local tries=0
+  until grep -q "$2" "$1" 2>/dev/null; do
+    kill -0 "$3" 2>/dev/null || { cat "$1" >&2; die "$4 stopped at start: see $1"; }
+    tries=$((tries + 1))
+    [ $tries -lt 300 ] || { cat "$1" >&2; die "$4 did not start within 30 s: see $1"; }
+    sleep 0.1
+  done
+}
+
+chorus_port=$(free_port)
+: >"$CHORUS_LOG"
+: >"$DEMO_DIR/chorus-sandbox.out"  # before the start: the wait below must not read an old run
+setsid "$VENV/bin/python" -m sandboxes.chorus_pro --port "$chorus_port" --log "$CHORUS_LOG" \
+  >"$DEMO_DIR/chorus-sandbox.out" 2>&1 &
+pids+=($!)
+wait_for_line "$DEMO_DIR/chorus-sandbox.out" "listening on" "${pids[-1]}" "The Chorus Pro sandbox"
+say "Chorus Pro sandbox on http://127.0.0.1:$chorus_port (requests logged to $CHORUS_LOG)"
+
+# A new database needs a new Dilifac account: the sandbox's folders and state start empty.
+rm -rf "$DILIFAC_ROOT"
+mkdir -p "$DILIFAC_ROOT"
+: >"$DILIFAC_OUT"
+setsid "$VENV/bin/python" -m sandboxes.dilifac --root "$DILIFAC_ROOT" --immediate --interval 2 \
+  >"$DILIFAC_OUT" 2>&1 &
+pids+=($!)
+wait_for_line "$DILIFAC_OUT" "^Notifications" "${pids[-1]}" "The Dilifac sandbox"
+dilifac_field() { sed -n "s/^  $1 *//p" "$DILIFAC_OUT" | head -n1; }
+dilifac_url=$(sed -n 's/^Dilifac sandbox on sftp:\/\/\([^ ]*\).*/\1/p' "$DILIFAC_OUT" | head -n1)
+export DEMO_SFTP_USER=${dilifac_url%@*}
+dilifac_hostport=${dilifac_url#*@}
+export DEMO_SFTP_HOST=${dilifac_hostport%:*}
+export DEMO_SFTP_PORT=${dilifac_hostport##*:}
+export DEMO_SFTP_PASSWORD=$(dilifac_field password)
+export DEMO_SFTP_FINGERPRINT=$(dilifac_field "host key")
+export DEMO_DILIFAC_ROOT=$DILIFAC_ROOT
+export DEMO_CHORUS_URL=http://127.0.0.1:$chorus_port
+say "Dilifac sandbox on sftp://$dilifac_url (sshd and processor logs: $DILIFAC_OUT, $(dilifac_field "sshd log"))"
+
+# -- database -------------------------------------------------------------------------
+conf=$DEMO_DIR/odoo.conf
+write_odoo_conf "$conf" "$HTTP_PORT"
+tpl=$(template_name demo)
+ensure_template_db "$conf" "$tpl" demo
+say "Creating the database $DEMO_DB from $tpl ($(elapsed))"
+clone_db "$tpl" "$DEMO_DB"
+
+say "Installing chorus_pro_dilifac with its demo data ($(elapsed))"
+odoo_bin -c "$conf" -d "$DEMO_DB" -i chorus_pro_dilifac --stop-after-init --log-level=warn \
+  >"$DEMO_DIR/install.log" 2>&1 || { tail -n 40 "$DEMO_DIR/install.log"; die "Installing chorus_pro_dilifac failed: see $DEMO_DIR/install.log"; }
+
+# wkhtmltopdf renders the invoice PDFs sent below with the styles the server serves, so a
+# first server runs (without scheduled actions) while tools/demo_setup.py works.
+start_odoo() {
+  : >"$ODOO_LOG"
+  # Not through the odoo_bin function: a function in the background is a subshell, and
+  # its PID is not Odoo's.
+  "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" \
+    --http-port="$HTTP_PORT" --logfile="$ODOO_LOG" "$@" >>"$ODOO_LOG" 2>&1 &
+  odoo_pid=$!
+  pids+=($odoo_pid)
+  local tries=0
+  until port_busy "$HTTP_PORT"; do
+    kill -0 "$odoo_pid" 2>/dev/null || { tail -n 40 "$ODOO_LOG"; die "Odoo stopped at start: see $ODOO_LOG"; }
+    tries=$((tries + 1))
+    [ $tries -lt 600 ] || die "Odoo did not listen on port $HTTP_PORT within a minute: see $ODOO_LOG"
+    sleep 0.1
+  done
+}
+stop_odoo() {
+  kill -TERM "$odoo_pid" 2>/dev/null || true
+  wait "$odoo_pid" 2>/dev/null || true
+  unset 'pids[-1]'
+}
+start_odoo --max-cron-threads=0
+
+say "Configuring the companies and sending invoices through the sandboxes ($(elapsed))"
+export DEMO_HTTP_PORT=$HTTP_PORT
+odoo_bin shell -c "$conf" -d "$DEMO_DB" --no-http --log-level=warn <"$REPO/tools/demo_setup.py" \
+  2>"$DEMO_DIR/setup.log" || { tail -n 40 "$DEMO_DIR/setup.log"; die "The demo set-up failed: see $DEMO_DIR/setup.log"; }
+
+# -- Odoo ---------------------------------------------------------------------------------
+say "Restarting Odoo with its scheduled actions ($(elapsed))"
+stop_odoo
+start_odoo
+
+cat <<EOF
+
+  Odoo is ready after $(elapsed): http://localhost:$HTTP_PORT   login: admin   password: admin
+
+  Companies (switch in the top-right company menu):
+    Librairie du Marché  sends through Dilifac (the local SFTP sandbox)
+    Éditions du Port     sends through the Chorus Pro API (the local Chorus Pro sandbox)
+  Invoicing > Customers > Invoices, filter "Chorus Pro: ..." or group by "Chorus Pro state".
+
+  Logs:
+    Odoo                  $ODOO_LOG
+    Chorus Pro sandbox    $CHORUS_LOG   (admin: curl -X POST $DEMO_CHORUS_URL/_sandbox/process_all)
+    Dilifac sandbox       $DILIFAC_OUT   (buyer: PYTHONPATH=. .venv/bin/python -m sandboxes.dilifac --root $DILIFAC_ROOT --immediate set-status <invoice> SERVICE_FAIT)
+    Demo set-up           $DEMO_DIR/setup.log
+
+  Ctrl-C stops Odoo, both sandboxes and PostgreSQL.
+
+EOF
+wait "$odoo_pid"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Refresh the translation template and merge it into the French catalogue:
+#   ./tools/i18n.sh
+# installs chorus_pro_dilifac (with demo data) into a scratch database, exports
+# chorus_pro_dilifac/i18n/chorus_pro_dilifac.pot with Odoo's exporter, and merges it into
+# i18n/fr.po (new messages come in untranslated: tests/test_i18n.py then fails until
+# they are translated; messages gone from the code are dropped).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$REPO"
+
+require_odoo
+WITH_BROWSER=0 ensure_system_packages
+ensure_venv
+export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+pg_start
+trap pg_stop EXIT
+
+db=cpd_i18n
+conf=$RUN_DIR/i18n.conf
+write_odoo_conf "$conf"
+tpl=$(template_name demo)
+ensure_template_db "$conf" "$tpl" demo
+clone_db "$tpl" "$db"
+say "Installing chorus_pro_dilifac into $db"
+odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --stop-after-init --log-level=warn \
+  >"$RUN_DIR/i18n-install.log" 2>&1 || die "Install failed: see $RUN_DIR/i18n-install.log"
+pot=chorus_pro_dilifac/i18n/chorus_pro_dilifac.pot
+say "Exporting $pot"
+odoo_bin -c "$conf" -d "$db" --i18n-export="$pot" --modules=chorus_pro_dilifac \
+  --stop-after-init --log-level=warn >"$RUN_DIR/i18n-export.log" 2>&1 \
+  || die "Export failed: see $RUN_DIR/i18n-export.log"
+"$VENV/bin/python" - "$pot" chorus_pro_dilifac/i18n/fr.po <<'PY'
+import sys
+
+import polib
+
+pot, path = polib.pofile(sys.argv[1]), sys.argv[2]
+po = polib.pofile(path)
+po.merge(pot)
+for entry in [e for e in po if e.obsolete]:
+    po.remove(entry)
+po.save(path)
+empty = [e.msgid for e in po if not e.msgstr]
+print(f"{path}: {len(po)} messages, {len(empty)} to translate")
+for msgid in empty:
+    print("  ", repr(msgid))
+PY
+psql_admin -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null

@@ -6,10 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
 
-require_odoo
-WITH_BROWSER=0 ensure_system_packages
-ensure_venv
-export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+prepare_host
 
 pg_start
 trap pg_stop EXIT
@@ -17,11 +14,8 @@ trap pg_stop EXIT
 db=${BENCH_DB:-cpd_bench}
 conf=$RUN_DIR/bench-$db.conf
 write_odoo_conf "$conf"
-tpl=$(template_name nodemo)
-ensure_template_db "$conf" "$tpl" nodemo
-
 say "Installing chorus_pro_dilifac into a fresh database $db"
-clone_db "$tpl" "$db"
+fresh_db "$conf" "$db" nodemo
 log=$RUN_DIR/bench-$db.log
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=warn >"$log" 2>&1 || { tail -n 40 "$log"; die "Installing chorus_pro_dilifac failed: see $log"; }

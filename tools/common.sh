@@ -162,3 +162,20 @@ clone_db() {
   rm -rf "$RUN_DIR/data/filestore/$2"
   [ ! -d "$RUN_DIR/data/filestore/$1" ] || cp -a "$RUN_DIR/data/filestore/$1" "$RUN_DIR/data/filestore/$2"
 }
+
+prepare_host() {
+  # Everything a command needs before its database: the Odoo tree, Debian packages
+  # ($1=1 adds the browser of the tour), the virtualenv, the import path.
+  require_odoo
+  WITH_BROWSER=${1:-0} ensure_system_packages
+  ensure_venv
+  export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+}
+
+fresh_db() {
+  # $1: config, $2: database to (re)create, $3: demo or nodemo template
+  local tpl
+  tpl=$(template_name "$3")
+  ensure_template_db "$1" "$tpl" "$3"
+  clone_db "$tpl" "$2"
+}

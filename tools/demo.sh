@@ -28,9 +28,7 @@ if port_busy "$HTTP_PORT"; then
   die "Port $HTTP_PORT is already in use (another Odoo or demo?): stop it, or run DEMO_PORT=8070 make demo."
 fi
 # The demo needs sshd and wkhtmltopdf, not the browser of the tests.
-WITH_BROWSER=0 ensure_system_packages
-ensure_venv
-export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+prepare_host 0
 
 # Everything started below is stopped by PID on exit (Ctrl-C included), PostgreSQL last.
 # The sandboxes run in sessions of their own (setsid, same PID) so that Ctrl-C reaches
@@ -103,10 +101,8 @@ say "Dilifac sandbox on sftp://$dilifac_url (sshd and processor logs: $DILIFAC_O
 # -- database -------------------------------------------------------------------------
 conf=$DEMO_DIR/odoo.conf
 write_odoo_conf "$conf" "$HTTP_PORT"
-tpl=$(template_name demo)
-ensure_template_db "$conf" "$tpl" demo
-say "Creating the database $DEMO_DB from $tpl ($(elapsed))"
-clone_db "$tpl" "$DEMO_DB"
+say "Creating the database $DEMO_DB ($(elapsed))"
+fresh_db "$conf" "$DEMO_DB" demo
 
 say "Installing chorus_pro_dilifac with its demo data ($(elapsed))"
 odoo_bin -c "$conf" -d "$DEMO_DB" -i chorus_pro_dilifac --stop-after-init --log-level=warn \

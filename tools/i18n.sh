@@ -9,19 +9,14 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
 
-require_odoo
-WITH_BROWSER=0 ensure_system_packages
-ensure_venv
-export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+prepare_host
 pg_start
 trap pg_stop EXIT
 
 db=cpd_i18n
 conf=$RUN_DIR/i18n.conf
 write_odoo_conf "$conf"
-tpl=$(template_name demo)
-ensure_template_db "$conf" "$tpl" demo
-clone_db "$tpl" "$db"
+fresh_db "$conf" "$db" demo
 say "Installing chorus_pro_dilifac into $db"
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --stop-after-init --log-level=warn \
   >"$RUN_DIR/i18n-install.log" 2>&1 || die "Install failed: see $RUN_DIR/i18n-install.log"

@@ -9,10 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
 
-require_odoo
-ensure_system_packages
-ensure_venv
-export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
+prepare_host 1
 
 pg_start
 trap pg_stop EXIT
@@ -21,11 +18,8 @@ trap pg_stop EXIT
 db=${TEST_DB:-cpd_test}
 conf=$RUN_DIR/test-$db.conf
 write_odoo_conf "$conf"
-tpl=$(template_name nodemo)
-ensure_template_db "$conf" "$tpl" nodemo
-
 say "Installing chorus_pro_dilifac into a fresh database $db"
-clone_db "$tpl" "$db"
+fresh_db "$conf" "$db" nodemo
 install_log=$RUN_DIR/install-$db.log
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=info >"$install_log" 2>&1 || { tail -n 40 "$install_log"; die "Installing chorus_pro_dilifac failed: see $install_log"; }
@@ -38,10 +32,8 @@ status=0
 # The addon must leave a database as it found it, with and without demo data.
 if [ "${SKIP_INSTALL_CHECKS:-0}" != 1 ]; then
   say "Install checks: with demo data, then uninstall (with and without demo data)"
-  demo_tpl=$(template_name demo)
-  ensure_template_db "$conf" "$demo_tpl" demo
   demo_db=${db}_demo
-  clone_db "$demo_tpl" "$demo_db"
+  fresh_db "$conf" "$demo_db" demo
   odoo_bin -c "$conf" -d "$demo_db" -i chorus_pro_dilifac --stop-after-init \
     >"$RUN_DIR/install-$demo_db.log" 2>&1 || { tail -n 30 "$RUN_DIR/install-$demo_db.log"; echo "Installing with demo data failed"; status=1; }
   clone_db "$db" "${db}_bare"

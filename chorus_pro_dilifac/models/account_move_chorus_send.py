@@ -188,7 +188,10 @@ class AccountMove(models.Model):
         attempt = self.chorus_attempt + 1
         if transport == "dilifac":
             filename = invoice_file_name(
-                self.company_id.chorus_dilifac_reseller_id or "0", self.name, attempt
+                self.company_id.chorus_dilifac_reseller_id or "0",
+                self.name,
+                attempt,
+                template=self.company_id.chorus_dilifac_filename_template,
             )
         attachment = self.env["ir.attachment"].create(
             {
@@ -543,7 +546,9 @@ class AccountMove(models.Model):
             self._chorus_commit()
 
         with company._chorus_sftp_client() as client:
-            summary = client.process_notifications(apply_file)
+            summary = client.process_notifications(
+                apply_file, pattern=company.chorus_dilifac_notification_pattern
+            )
         for message in summary["messages"]:
             _logger.warning("Dilifac notifications of %s: %s", company.name, message)
         unknown = self.search(

@@ -3,7 +3,12 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..lib.chorus_api import ChorusProClient
 from ..lib.codes import is_valid_gln
-from ..lib.dilifac_sftp import DilifacSftpClient, fetch_host_key_fingerprint
+from ..lib.dilifac_naming import DEFAULT_TEMPLATE
+from ..lib.dilifac_sftp import (
+    DEFAULT_NOTIFICATION_PATTERN,
+    DilifacSftpClient,
+    fetch_host_key_fingerprint,
+)
 from ..lib.errors import TransportError
 
 TRANSPORTS = [
@@ -97,6 +102,20 @@ class ResCompany(models.Model):
     chorus_sftp_upload_dir = fields.Char(string="Upload folder", default="I", groups=SECRET)
     chorus_sftp_outbox_dir = fields.Char(string="Notifications folder", default="O", groups=SECRET)
     chorus_sftp_archive_dir = fields.Char(string="Archive folder", default="ARC", groups=SECRET)
+    # Assumed Dilifac conventions (shared/spec/dilifac.md): settings, not facts.
+    chorus_dilifac_filename_template = fields.Char(
+        string="Dilifac file name",
+        default=DEFAULT_TEMPLATE,
+        required=True,
+        help="Name of each uploaded invoice. Fields: {reseller_id}, {invoice_number}, "
+        "{attempt}, {attempt_suffix} (empty for the first sending, _2, _3… for a resend).",
+    )
+    chorus_dilifac_notification_pattern = fields.Char(
+        string="Dilifac notification files",
+        default=DEFAULT_NOTIFICATION_PATTERN,
+        required=True,
+        help="Which files of the notifications folder are Dilifac notifications.",
+    )
 
     @api.constrains("chorus_dilifac_gln")
     def _check_chorus_dilifac_gln(self):

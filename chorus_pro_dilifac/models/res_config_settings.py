@@ -69,6 +69,12 @@ class ResConfigSettings(models.TransientModel):
     chorus_sftp_outbox_dir = fields.Char(
         related="company_id.chorus_sftp_outbox_dir", readonly=False, groups=SECRET
     )
+    chorus_dilifac_filename_template = fields.Char(
+        related="company_id.chorus_dilifac_filename_template", readonly=False
+    )
+    chorus_dilifac_notification_pattern = fields.Char(
+        related="company_id.chorus_dilifac_notification_pattern", readonly=False
+    )
     chorus_sftp_archive_dir = fields.Char(
         related="company_id.chorus_sftp_archive_dir", readonly=False, groups=SECRET
     )

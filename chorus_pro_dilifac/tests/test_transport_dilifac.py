@@ -160,3 +160,10 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         invoice._chorus_send()
         self.assertEqual(invoice.chorus_state, "error")
         self.assertIn("Dilifac follow-up", invoice.chorus_error_message)
+
+    def test_file_name_follows_the_company_setting(self):
+        self.company.chorus_dilifac_filename_template = "INV_{invoice_number}{attempt_suffix}.xml"
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self.assertTrue(invoice.chorus_sent_filename.startswith("INV_"))
+        self.assertTrue((self.sshd.root / "I" / invoice.chorus_sent_filename).exists())

@@ -578,8 +578,21 @@ class AccountMove(models.Model):
         for event in events:
             move = moves.get(event.invoice_number)
             if not move:
+                # Kept where an accountant sees it: the file itself goes to the archive.
                 _logger.warning(
                     "%s: no invoice %s in %s", filename, event.invoice_number, company.name
+                )
+                company.partner_id.message_post(
+                    body=_(
+                        "Dilifac notification for an invoice unknown to Odoo (%(file)s): "
+                        "%(number)s %(origin)s %(status)s %(code)s %(message)s",
+                        file=filename,
+                        number=event.invoice_number,
+                        origin=event.source,
+                        status=event.status,
+                        code=event.error_code or "",
+                        message=event.message or "",
+                    )
                 )
                 continue
             date = DILIFAC_TZ.localize(event.date).astimezone(pytz.utc).replace(tzinfo=None)

@@ -167,3 +167,16 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         invoice._chorus_send()
         self.assertTrue(invoice.chorus_sent_filename.startswith("INV_"))
         self.assertTrue((self.sshd.root / "I" / invoice.chorus_sent_filename).exists())
+
+    def test_notification_for_an_unknown_invoice_is_kept_for_the_accountant(self):
+        notification = self.sshd.root / "O" / "NOTIF_unknown.csv"
+        notification.write_text(
+            "H;NOTIF;20261124\n"
+            "D;DILIFAC;FAC-OTHER-SOFTWARE-1;DLF1;;REJETE;2026-11-24 10:00;DLF-003;GLN émetteur\n",
+            encoding="utf-8",
+        )
+        (self.sshd.root / "O" / "NOTIF_unknown.csv.rdy").write_bytes(b"")
+        summary = self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        self.assertEqual(summary["processed"], ["NOTIF_unknown.csv"], summary["messages"])
+        notes = self.company.partner_id.message_ids.mapped("body")
+        self.assertTrue(any("FAC-OTHER-SOFTWARE-1" in note and "DLF-003" in note for note in notes))

@@ -138,7 +138,8 @@ class ChorusApiSandboxCommon(ChorusProCommon):
         )
 
     def poll(self):
-        self.env["account.move"]._chorus_api_poll_company(self.company)
+        """What the hourly scheduled action does."""
+        self.env["account.move"]._cron_chorus_api_poll()
 
 
 class ChorusDilifacSandboxCommon(ChorusProCommon):
@@ -176,4 +177,4 @@ class ChorusDilifacSandboxCommon(ChorusProCommon):
     def dilifac_round(self):
         """Dilifac processes the uploads, then Odoo reads the notifications."""
         self.processor.run_once()
-        return self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        self.env["account.move"]._cron_chorus_dilifac_poll()

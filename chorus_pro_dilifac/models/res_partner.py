@@ -172,13 +172,17 @@ class ResPartner(models.Model):
             client = self.env.company._chorus_api_client()
         except UserError:
             return
+        self._chorus_refresh_each(client)
+
+    def _chorus_refresh_each(self, client):
+        """Refresh each partner from the directory; a failure is logged, never raised."""
         for partner in self:
             try:
                 with self.env.cr.savepoint():
                     partner._chorus_refresh_from_directory(client)
             except (TransportError, UserError) as error:
-                _logger.info(
-                    "Chorus Pro directory not refreshed for %s: %s", partner.display_name, error
+                _logger.warning(
+                    "Chorus Pro directory refresh of %s failed: %s", partner.display_name, error
                 )
 
     @api.constrains("siret")
@@ -299,11 +303,4 @@ class ResPartner(models.Model):
             order="chorus_directory_checked_on asc nulls first",
             limit=200,
         )
-        for partner in partners:
-            try:
-                with self.env.cr.savepoint():
-                    partner._chorus_refresh_from_directory(client)
-            except (TransportError, UserError) as error:
-                _logger.warning(
-                    "Chorus Pro directory refresh of %s failed: %s", partner.display_name, error
-                )
+        partners._chorus_refresh_each(client)

@@ -15,7 +15,8 @@ from pathlib import Path
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _descendants(pid):
+def descendants(pid):
+    """PIDs of every process below ``pid``, from /proc."""
     children = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -33,7 +34,7 @@ def _descendants(pid):
 
 
 def _kill_tree(_signum=None, _frame=None):
-    for pid in _descendants(os.getpid()):
+    for pid in descendants(os.getpid()):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from .reaper import descendants
+
 SSHD_PATH = "/usr/sbin/sshd"
 REAPER = Path(__file__).with_name("reaper.py")
 NOLOGIN_SHELL = "/usr/sbin/nologin"
@@ -75,25 +77,6 @@ def _run(args, **kwargs):
     if result.returncode != 0:
         raise SandboxError(f"{' '.join(args[:2])} failed: {result.stderr.strip()}")
     return result
-
-
-def _descendants(pid):
-    """PIDs of every process below ``pid``, from /proc."""
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 class SshdSandbox:
@@ -182,7 +165,7 @@ class SshdSandbox:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            for pid in _descendants(process.pid):
+            for pid in descendants(process.pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             process.kill()
@@ -201,7 +184,7 @@ class SshdSandbox:
         if self._process is None:
             raise SandboxError("the sandbox is not running")
         listener = int((self.state_dir / "sshd.pid").read_text())
-        victims = [p for p in _descendants(self._process.pid) if p != listener]
+        victims = [p for p in descendants(self._process.pid) if p != listener]
         for pid in victims:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

@@ -113,7 +113,6 @@ class AccountMove(models.Model):
     chorus_sent_checksum = fields.Char(
         string="Transmitted document SHA-256", copy=False, readonly=True
     )
-    chorus_last_news_on = fields.Datetime(string="Last news", copy=False, readonly=True)
     chorus_attempt = fields.Integer(string="Sending attempt", copy=False, readonly=True)
     chorus_error_code = fields.Char(string="Error code", copy=False, readonly=True)
     chorus_error_message = fields.Text(string="Error", copy=False, readonly=True)
@@ -277,8 +276,7 @@ class AccountMove(models.Model):
                 }
             )
         )
-        # News means the other side spoke; Odoo's own events (deposit, failures) are not.
-        vals = {} if source == "odoo" else {"chorus_last_news_on": fields.Datetime.now()}
+        vals = {}
         if chorus_invoice_id:
             vals["chorus_invoice_id"] = str(chorus_invoice_id)
         if state:

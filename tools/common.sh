@@ -117,7 +117,7 @@ db_user = $DB_USER
 db_password = False
 list_db = True
 http_interface = 127.0.0.1
-http_port = ${2:-8069}
+http_port = ${2:-$(free_port)}
 ; SaxonC (the EN 16931 validator) cannot start under a lowered address-space limit
 limit_memory_hard = 0
 limit_time_real = 0

@@ -7,6 +7,7 @@ from . import test_followup
 from . import test_i18n
 from . import test_invoice_fields
 from . import test_live_qualification
+from . import test_neutralize
 from . import test_partner
 from . import test_portal_export
 from . import test_security

@@ -1,7 +1,7 @@
 """Against the real Chorus Pro qualification platform, when its credentials are given.
 
 Skipped unless the environment names a PISTE sandbox application and a qualification
-technical account (see docs/chorus-pro.md "Qualification"):
+technical account (see docs/chorus-pro.md §1.5):
 
 * ``CHORUS_PRO_LIVE_CLIENT_ID``, ``CHORUS_PRO_LIVE_CLIENT_SECRET`` (PISTE sandbox);
 * ``CHORUS_PRO_LIVE_LOGIN``, ``CHORUS_PRO_LIVE_PASSWORD`` (technical account);

@@ -102,7 +102,7 @@ class ResCompany(models.Model):
     chorus_sftp_upload_dir = fields.Char(string="Upload folder", default="I", groups=SECRET)
     chorus_sftp_outbox_dir = fields.Char(string="Notifications folder", default="O", groups=SECRET)
     chorus_sftp_archive_dir = fields.Char(string="Archive folder", default="ARC", groups=SECRET)
-    # Assumed Dilifac conventions (shared/spec/dilifac.md): settings, not facts.
+    # Assumed Dilifac conventions (docs/dilifac.md): settings, not facts.
     chorus_dilifac_filename_template = fields.Char(
         string="Dilifac file name",
         default=DEFAULT_TEMPLATE,

@@ -1,5 +1,5 @@
 # The two commands a newcomer needs are `make demo` and `make test` (see README.rst).
-.PHONY: demo test bench lint
+.PHONY: demo test bench lint odoo
 
 demo:
 	./tools/demo.sh
@@ -12,3 +12,7 @@ bench:
 
 lint:
 	.venv/bin/ruff check chorus_pro_dilifac sandboxes tests_unit bench
+
+# Fetch the official Odoo 18.0 source into ODOO_SRC (default /opt/odoo/18.0) when missing.
+odoo:
+	./tools/get_odoo.sh

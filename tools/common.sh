@@ -19,9 +19,9 @@ die() { printf '%s\n' "$*" >&2; exit 2; }
 require_odoo() {
   # One line, non-zero, within a second: the most common reason a fresh machine fails.
   [ -f "$ODOO_SRC/odoo/release.py" ] && [ -f "$ODOO_SRC/odoo-bin" ] || die \
-    "Odoo 18 source tree not found at ODOO_SRC=$ODOO_SRC: set ODOO_SRC to an Odoo 18.0 checkout (see ../shared/odoo-host.md)."
+    "Odoo 18 source tree not found at ODOO_SRC=$ODOO_SRC: run \`make odoo\` to fetch it, or set ODOO_SRC to an Odoo 18.0 checkout (docs/odoo-host.md)."
   grep -q "^version_info = (18, 0" "$ODOO_SRC/odoo/release.py" || die \
-    "ODOO_SRC=$ODOO_SRC is not Odoo 18.0 (odoo/release.py): point ODOO_SRC to an Odoo 18.0 tree (see ../shared/odoo-host.md)."
+    "ODOO_SRC=$ODOO_SRC is not Odoo 18.0 (odoo/release.py): point ODOO_SRC to an Odoo 18.0 tree (docs/odoo-host.md)."
 }
 
 ensure_venv() {

@@ -19,33 +19,26 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib.chorus_status import (
+    FINAL,
+    SENDABLE,
+    chorus_flow_state,
+    chorus_invoice_state,
+    dilifac_state,
     flow_status_label,
     invoice_status_label,
-    summary_state,
 )
 from ..lib.dilifac_naming import invoice_file_name
-from ..lib.dilifac_notifications import (
-    DILIFAC_REJECTED,
-    DILIFAC_STATUS_LABELS,
-    SOURCE_DILIFAC,
-)
+from ..lib.dilifac_notifications import DILIFAC_STATUS_LABELS, SOURCE_DILIFAC
 from ..lib.errors import UNKNOWN_OUTCOME, TransportError
 
 _logger = logging.getLogger(__name__)
 
-SENDABLE_STATES = ("to_transmit", "error")
 # How long an unconfirmed deposit may stay unknown before a human is asked to check.
 UNKNOWN_OUTCOME_PATIENCE = datetime.timedelta(hours=24)
 # A sending younger than this may still be running in another process: never touch it.
 UNKNOWN_OUTCOME_GRACE = datetime.timedelta(minutes=15)
 CRON_BATCH = 50
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
-
-
-def _chorus_summary(code):
-    """Odoo summary state of a Chorus Pro invoice status ('sent' there means deposited)."""
-    state = summary_state(code)
-    return "integrated" if state == "sent" else state
 
 
 class AccountMove(models.Model):
@@ -89,7 +82,7 @@ class AccountMove(models.Model):
                 continue
             company_moves = company_moves._chorus_lock(skip_locked=from_cron)
             # Decided before the look-ups: an invoice they put in error waits for a human.
-            sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE_STATES)
+            sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE)
             for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
                 failures.update(move._chorus_settle_unknown_outcome())
             if not sendable:
@@ -146,7 +139,7 @@ class AccountMove(models.Model):
                 self.env.cr.execute(
                     "SELECT id FROM account_move WHERE id IN %s AND chorus_state IN %s"
                     " FOR UPDATE SKIP LOCKED",
-                    [tuple(self.ids), SENDABLE_STATES],
+                    [tuple(self.ids), SENDABLE],
                 )
                 claimed = {row[0] for row in self.env.cr.fetchall()}
         except psycopg2.errors.SerializationFailure:
@@ -370,7 +363,7 @@ class AccountMove(models.Model):
             item.get("status") or "DEPOSEE",
             invoice_status_label(item.get("status")),
             chorus_invoice_id=item.get("chorus_id"),
-            state=_chorus_summary(item.get("status")),
+            state=chorus_invoice_state(item.get("status")),
             event_key=f"found:{self.chorus_attempt}",
         )
         return {}
@@ -422,7 +415,8 @@ class AccountMove(models.Model):
             "followed": base
             + [
                 ("chorus_invoice_id", "!=", False),
-                ("chorus_state", "not in", ("paid", "rejected", "cancelled", "error")),
+                # An invoice in error waits for a person, not for Chorus Pro.
+                ("chorus_state", "not in", (*FINAL, "error")),
             ],
         }
         totals = {key: self.search_count(domain) for key, domain in domains.items()}
@@ -487,7 +481,7 @@ class AccountMove(models.Model):
                     item["status"] or "DEPOSEE",
                     invoice_status_label(item["status"]),
                     chorus_invoice_id=item["chorus_id"],
-                    state=_chorus_summary(item["status"]),
+                    state=chorus_invoice_state(item["status"]),
                     event_key=f"found:{move.chorus_attempt}",
                 )
             else:
@@ -500,7 +494,7 @@ class AccountMove(models.Model):
                     flow_status_label(status),
                     comment=reason,
                     flow_number=flow_number,
-                    state="error",
+                    state=chorus_flow_state(status) or "error",
                     event_key=f"flow:{flow_number}",
                 )
 
@@ -518,7 +512,7 @@ class AccountMove(models.Model):
                 date=entry["date"],
                 comment=entry["comment"],
                 chorus_invoice_id=self.chorus_invoice_id,
-                state=_chorus_summary(code),
+                state=chorus_invoice_state(code),
                 event_key=f"status:{self.chorus_invoice_id}:{entry.get('histoStatutId')}",
             )
 
@@ -598,9 +592,6 @@ class AccountMove(models.Model):
             date = DILIFAC_TZ.localize(event.date).astimezone(pytz.utc).replace(tzinfo=None)
             if event.source == SOURCE_DILIFAC:
                 label = DILIFAC_STATUS_LABELS.get(event.status, event.status)
-                state = "error" if event.status == DILIFAC_REJECTED else None
-                if state is None and move.chorus_state in ("sending", "sent"):
-                    state = "sent"
                 move._chorus_apply_event(
                     "dilifac",
                     event.status,
@@ -609,7 +600,7 @@ class AccountMove(models.Model):
                     comment=event.message,
                     chorus_invoice_id=event.chorus_invoice_id,
                     event_key=event.event_key,
-                    state=state,
+                    state=dilifac_state(event.status),
                     error_code=event.error_code,
                 )
             else:
@@ -621,7 +612,7 @@ class AccountMove(models.Model):
                     comment=event.message,
                     chorus_invoice_id=event.chorus_invoice_id,
                     event_key=event.event_key,
-                    state=_chorus_summary(event.status),
+                    state=chorus_invoice_state(event.status),
                     error_code=event.error_code,
                 )
 

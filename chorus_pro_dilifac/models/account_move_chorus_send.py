@@ -38,6 +38,9 @@ UNKNOWN_OUTCOME_PATIENCE = datetime.timedelta(hours=24)
 # A sending younger than this may still be running in another process: never touch it.
 UNKNOWN_OUTCOME_GRACE = datetime.timedelta(minutes=15)
 CRON_BATCH = 50
+# Code of a failure that is not the other side's answer (a bug, a lost database
+# connection...): unlike UNKNOWN_OUTCOME it says nothing of how far the upload went.
+UNEXPECTED = "UNEXPECTED"
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
 
 
@@ -216,18 +219,41 @@ class AccountMove(models.Model):
         company = self[:1].company_id
         transport = self[:1].chorus_sent_transport
         try:
-            if transport == "api":
-                receipt = client.deposit_flow(
-                    flow_name or self.chorus_sent_filename, content, company.chorus_syntax
-                )
-                self.write({"chorus_flow_number": receipt["flow_number"]})
-                label = _("Deposited on Chorus Pro, flow %s", receipt["flow_number"])
-            else:
-                with client:
-                    client.upload(self.chorus_sent_filename, content)
-                label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
+            with self.env.cr.savepoint():
+                if transport == "api":
+                    receipt = client.deposit_flow(
+                        flow_name or self.chorus_sent_filename, content, company.chorus_syntax
+                    )
+                    self.write({"chorus_flow_number": receipt["flow_number"]})
+                    label = _("Deposited on Chorus Pro, flow %s", receipt["flow_number"])
+                else:
+                    with client:
+                        client.upload(self.chorus_sent_filename, content)
+                    label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
         except TransportError as error:
             return self._chorus_transmit_failed(error)
+        except Exception as error:  # noqa: BLE001 - the invoices are claimed: never stranded
+            return self._chorus_transmit_failed(self._chorus_unexpected(error))
+        try:
+            with self.env.cr.savepoint():
+                self._chorus_record_sent(label)
+        except Exception as error:  # noqa: BLE001 - sent, but not recorded: looked up later
+            return self._chorus_transmit_failed(self._chorus_unexpected(error))
+        self._chorus_commit()
+        return {}
+
+    def _chorus_unexpected(self, error):
+        """Any failure once an invoice is claimed is an unknown outcome: the invoice stays
+        'being sent', is looked up on the other side, and is handed to a person after a
+        day if nothing can be found (never sent twice, never stuck)."""
+        _logger.exception("Unexpected error while sending %s", self.mapped("name"))
+        return TransportError(
+            UNKNOWN_OUTCOME,
+            _("Unexpected error while sending (%s)", error.__class__.__name__),
+            code=UNEXPECTED,
+        )
+
+    def _chorus_record_sent(self, label):
         self.write({"chorus_sent_on": fields.Datetime.now()})
         for move in self:
             move._chorus_apply_event(
@@ -238,8 +264,6 @@ class AccountMove(models.Model):
                 state="sent",
                 event_key=f"sent:{move.chorus_attempt}",
             )
-        self._chorus_commit()
-        return {}
 
     def _chorus_transmit_failed(self, error):
         failures = {}
@@ -247,7 +271,10 @@ class AccountMove(models.Model):
             if error.kind == UNKNOWN_OUTCOME:
                 # Stays 'sending': looked up on the other side before any new sending.
                 move._chorus_apply_event(
-                    "odoo", "UNKNOWN_OUTCOME", _("No answer after sending"), comment=str(error)
+                    "odoo",
+                    "SEND_INTERRUPTED" if error.code == UNEXPECTED else "UNKNOWN_OUTCOME",
+                    _("No answer after sending"),
+                    comment=str(error),
                 )
                 failures[move] = [
                     _(
@@ -289,10 +316,24 @@ class AccountMove(models.Model):
         if fields.Datetime.now() - self.chorus_send_started_on < UNKNOWN_OUTCOME_GRACE:
             return {self: [_("%s is being sent right now: nothing is sent twice.", self.name)]}
         try:
-            if self.chorus_sent_transport == "dilifac":
-                return self._chorus_settle_dilifac()
-            return self._chorus_settle_api()
-        except (TransportError, UserError) as error:
+            with self.env.cr.savepoint():
+                if self.chorus_sent_transport == "dilifac":
+                    return self._chorus_settle_dilifac()
+                return self._chorus_settle_api()
+        except Exception as error:  # noqa: BLE001 - a look-up that keeps failing ends with a person
+            if not isinstance(error, (TransportError, UserError)):
+                _logger.exception("Looking up the last sending of %s failed", self.name)
+                error = self._chorus_unexpected(error)
+            if fields.Datetime.now() - self.chorus_send_started_on > UNKNOWN_OUTCOME_PATIENCE:
+                return self._chorus_wait_or_ask(
+                    _(
+                        "%(invoice)s: whether its last sending arrived could not be checked "
+                        "for a day (%(error)s). Check the Chorus Pro portal or the Dilifac "
+                        "follow-up page, then send it again if it is not there.",
+                        invoice=self.name,
+                        error=error,
+                    )
+                )
             return {
                 self: [
                     _(

@@ -4,6 +4,8 @@ Partners reuse the SIRETs of the sandboxes' seed directory (sandboxes/seed_direc
 so the same records work against the local Chorus Pro and Dilifac sandboxes.
 """
 
+import os
+
 from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.tools import config
@@ -114,6 +116,14 @@ class ChorusApiSandboxCommon(ChorusProCommon):
         cls.sandbox = ChorusProSandbox()
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
+        # The sandbox's CA is trusted the standard way, as a company trusts a private CA.
+        previous = os.environ.get("REQUESTS_CA_BUNDLE")
+        os.environ["REQUESTS_CA_BUNDLE"] = cls.sandbox.ca_file
+        cls.addClassCleanup(
+            lambda: os.environ.pop("REQUESTS_CA_BUNDLE")
+            if previous is None
+            else os.environ.__setitem__("REQUESTS_CA_BUNDLE", previous)
+        )
         credentials = cls.sandbox.credentials
         cls.company.write(
             {

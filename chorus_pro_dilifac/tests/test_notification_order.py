@@ -55,7 +55,7 @@ class TestNotificationOrder(ChorusProCommon):
                 self._read(invoice, *order)
                 history = self._history(invoice)
                 outcomes.add((invoice.chorus_state, invoice.chorus_status_code,
-                              tuple((s, c, d) for s, c, d in history)))
+                              tuple(history)))
         self.assertEqual(len(outcomes), 1, outcomes)
         ((state, code, _history),) = outcomes
         self.assertEqual((state, code), ("paid", "MISE_EN_PAIEMENT"))

@@ -558,6 +558,7 @@ class DilifacSftpClient:
                 callback(name, events)
             except Exception as exc:  # the ORM rolled back: the file is read again next run
                 summary["failed"].append(name)
+                summary["refused"][name] = f"{type(exc).__name__}: {exc}"
                 summary["messages"].append(
                     f"{name}: not applied ({type(exc).__name__}: {exc}); "
                     f"{len(names) - index - 1} later file(s) left for the next run"

@@ -42,6 +42,10 @@ CRON_BATCH = 50
 # connection...): unlike UNKNOWN_OUTCOME it says nothing of how far the upload went.
 UNEXPECTED = "UNEXPECTED"
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
+# A notification file that cannot be applied this many runs in a row is set aside.
+DILIFAC_REFUSAL_RUNS = 3
+# First key of the advisory lock held while a company's notification files are read.
+DILIFAC_POLL_LOCK = 0x43504446
 
 
 class AccountMove(models.Model):
@@ -66,7 +70,8 @@ class AccountMove(models.Model):
 
         Invalid invoices are reported and left untouched; the others go on. Through the
         API, the valid invoices of a company leave in one flow (a zip) when there are
-        several. In cron mode invoices locked by another transaction are skipped.
+        several. Invoices another transaction holds are skipped (reported to a user, not
+        to the scheduled action), never waited for.
         """
         failures = {}
         moves = self.filtered(
@@ -83,7 +88,17 @@ class AccountMove(models.Model):
                         )
                     ]
                 continue
-            company_moves = company_moves._chorus_lock(skip_locked=from_cron)
+            locked = company_moves._chorus_lock()
+            if not from_cron:
+                for move in company_moves - locked:
+                    failures[move] = [
+                        _(
+                            "%s is being sent or checked by someone else right now: try "
+                            "again in a moment.",
+                            move.name,
+                        )
+                    ]
+            company_moves = locked
             # Decided before the look-ups: an invoice they put in error waits for a human.
             sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE)
             for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
@@ -104,23 +119,21 @@ class AccountMove(models.Model):
                     failures.update(self._chorus_deliver_flow(company, {move: (filename, content)}))
         return failures
 
-    def _chorus_lock(self, skip_locked=False):
-        """Lock the invoices for this transaction; another sender gets an error (or, for a
-        cron, the invoices it cannot lock are left out)."""
+    def _chorus_lock(self):
+        """The invoices of ``self`` this transaction could lock; those another sender or
+        poller holds right now are left out (picked up by the next run)."""
         if not self:
             return self
-        mode = "SKIP LOCKED" if skip_locked else "NOWAIT"
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
-                    f"SELECT id FROM account_move WHERE id IN %s FOR UPDATE {mode}",  # noqa: S608
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED",
                     [tuple(self.ids)],
                 )
                 locked = {row[0] for row in self.env.cr.fetchall()}
-        except psycopg2.errors.LockNotAvailable:
-            raise UserError(
-                _("These invoices are being sent by someone else right now: try again in a moment.")
-            ) from None
+        except psycopg2.errors.SerializationFailure:
+            # Changed by another transaction since ours began: theirs, this time.
+            locked = set()
         self.invalidate_recordset()
         return self.browse([move_id for move_id in self.ids if move_id in locked])
 
@@ -478,15 +491,24 @@ class AccountMove(models.Model):
 
     def _chorus_guarded(self, moves, func, *args):
         """Run one unit of polling work; a failure is logged, never raised, and does not
-        stop the others."""
+        stop the others. Invoices another sender or poller holds are skipped quietly:
+        the next run takes them."""
         try:
             with self.env.cr.savepoint():
+                if moves._chorus_lock() != moves:
+                    _logger.info("Chorus Pro polling: %s busy, left for the next run",
+                                 moves.mapped("name"))
+                    return
                 func(*args)
+        except psycopg2.errors.SerializationFailure:
+            _logger.info("Chorus Pro polling: %s changed meanwhile, left for the next run",
+                         moves.mapped("name"))
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
         except Exception:
             _logger.exception("Chorus Pro polling of %s failed", moves.mapped("name"))
-        self._chorus_commit()
+        finally:
+            self._chorus_commit()
 
     def _chorus_apply_flow_report(self, client, flow_number):
         report = client.get_flow_report(flow_number)
@@ -575,17 +597,25 @@ class AccountMove(models.Model):
         """
 
         def apply_file(filename, events):
-            # All of a file or none of it: the client archives it only if this returns.
+            # Every readable line of a file or none: the client archives it only if this
+            # returns.
             with self.env.cr.savepoint():
                 self._chorus_apply_dilifac_events(company, filename, events)
             self._chorus_commit()
 
-        with company._chorus_sftp_client() as client:
-            summary = client.process_notifications(
-                apply_file, pattern=company.chorus_dilifac_notification_pattern
-            )
-        for message in summary["messages"]:
-            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
+        summary = {"processed": [], "failed": [], "messages": [], "refused": {},
+                   "line_errors": {}, "too_large": []}
+        if not self._chorus_try_lock(DILIFAC_POLL_LOCK, company.id):
+            _logger.info("Dilifac notifications of %s: another run is at it", company.name)
+        else:
+            try:
+                summary = self._chorus_dilifac_read_files(company, apply_file)
+            except TransportError as error:  # the uploads below are still settled
+                _logger.warning("Dilifac notifications of %s: %s", company.name, error)
+                summary["messages"].append(str(error))
+            finally:
+                self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)",
+                                    [DILIFAC_POLL_LOCK, company.id])
         unknown = self.search(
             [
                 ("company_id", "=", company.id),
@@ -596,6 +626,71 @@ class AccountMove(models.Model):
         for move in unknown:
             self._chorus_guarded(move, move._chorus_settle_unknown_outcome)
         return summary
+
+    def _chorus_try_lock(self, *key):
+        """A lock of this database session (it outlives the commits made per file), so
+        that a second poller of the same company skips the run instead of reading the
+        same files at the same time."""
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", list(key))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _chorus_dilifac_read_files(self, company, apply_file):
+        limit = (company.chorus_dilifac_notification_max_mb or 10) * 1024 * 1024
+        with company._chorus_sftp_client() as client:
+            summary = client.process_notifications(
+                apply_file, pattern=company.chorus_dilifac_notification_pattern, size_limit=limit
+            )
+            self._chorus_dilifac_report_files(company, client, summary)
+        for message in summary["messages"]:
+            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
+        return summary
+
+    @api.model
+    def _chorus_dilifac_report_files(self, company, client, summary):
+        """Tell the accountant (company chatter) about refused lines, and set aside a file
+        that passed the size limit or could not be applied DILIFAC_REFUSAL_RUNS runs in a
+        row: it is kept in the archive folder, never deleted, and stops blocking."""
+        partner = company.partner_id
+        for name, errors in summary["line_errors"].items():
+            partner.message_post(
+                body=_(
+                    "Dilifac notification file %(file)s: %(count)s line(s) refused and not "
+                    "applied, the others were (the file is kept in the archive folder):\n"
+                    "%(errors)s",
+                    file=name,
+                    count=len(errors),
+                    errors="\n".join(errors),
+                )
+            )
+        counts = dict(company.sudo().chorus_dilifac_refusals or {})
+        remaining = {}
+        for name in summary["failed"]:
+            runs = counts.get(name, 0) + 1
+            reason = summary["refused"].get(name) or _("not applied")
+            if runs < DILIFAC_REFUSAL_RUNS and name not in summary["too_large"]:
+                remaining[name] = runs
+                continue
+            try:
+                aside = client.set_aside(name)
+            except TransportError as error:
+                _logger.warning("Dilifac file %s could not be set aside: %s", name, error)
+                remaining[name] = runs
+                continue
+            partner.message_post(
+                body=_(
+                    "Dilifac notification file %(file)s could not be applied (%(reason)s, "
+                    "%(runs)s run(s)): it was moved aside as %(folder)s/%(aside)s on the "
+                    "Dilifac server, kept for a check. Later files are applied normally.",
+                    file=name,
+                    reason=reason,
+                    runs=runs,
+                    folder=client.archive_dir,
+                    aside=aside,
+                )
+            )
+        company.sudo().chorus_dilifac_refusals = remaining
+        self._chorus_commit()
 
     @api.model
     def _chorus_apply_dilifac_events(self, company, filename, events):

@@ -18,6 +18,7 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.chorus_api import parse_chorus_datetime
 from ..lib.chorus_status import (
     FINAL,
     SENDABLE,
@@ -416,6 +417,7 @@ class AccountMove(models.Model):
             "chorus_invoice",
             item.get("status") or "DEPOSEE",
             invoice_status_label(item.get("status")),
+            date=parse_chorus_datetime(item.get("dateHeureEtatCourant")),
             chorus_invoice_id=item.get("chorus_id"),
             state=chorus_invoice_state(item.get("status")),
             event_key=f"found:{self.chorus_attempt}",
@@ -543,6 +545,8 @@ class AccountMove(models.Model):
                     "chorus_invoice",
                     item["status"] or "DEPOSEE",
                     invoice_status_label(item["status"]),
+                    # Chorus Pro's date, not ours: the state compares it with its history.
+                    date=parse_chorus_datetime(item.get("dateHeureEtatCourant")),
                     chorus_invoice_id=item["chorus_id"],
                     state=chorus_invoice_state(item["status"]),
                     event_key=f"found:{move.chorus_attempt}",

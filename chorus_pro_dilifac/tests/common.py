@@ -106,7 +106,8 @@ class ChorusProCommon(AccountTestInvoicingCommon):
 
 
 class ChorusApiSandboxCommon(ChorusProCommon):
-    """The company talks to a local Chorus Pro sandbox over real HTTP."""
+    """The company talks to a local Chorus Pro sandbox over real HTTPS, trusting the
+    sandbox's certificate authority as a company trusts a private CA."""
 
     @classmethod
     def setUpClass(cls):
@@ -116,7 +117,7 @@ class ChorusApiSandboxCommon(ChorusProCommon):
         cls.sandbox = ChorusProSandbox()
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
-        # The sandbox's CA is trusted the standard way, as a company trusts a private CA.
+        # The sandbox's CA is trusted the standard way (requests' REQUESTS_CA_BUNDLE).
         previous = os.environ.get("REQUESTS_CA_BUNDLE")
         os.environ["REQUESTS_CA_BUNDLE"] = cls.sandbox.ca_file
         cls.addClassCleanup(
@@ -132,8 +133,8 @@ class ChorusApiSandboxCommon(ChorusProCommon):
                 "chorus_piste_client_secret": credentials["client_secret"],
                 "chorus_tech_login": credentials["login"],
                 "chorus_tech_password": credentials["password"],
-                "chorus_api_oauth_url": cls.sandbox.url,
-                "chorus_api_base_url": cls.sandbox.url,
+                "chorus_api_oauth_url": cls.sandbox.https_url,
+                "chorus_api_base_url": cls.sandbox.https_url,
             }
         )
 

@@ -120,7 +120,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         failures = invoice._chorus_send()
         self.assertIn(invoice.name, failures[invoice][0])
         self.assertEqual(invoice.chorus_state, "to_transmit")
-        self.company.chorus_api_base_url = self.sandbox.url
+        self.company.chorus_api_base_url = self.sandbox.https_url
         self.assertFalse(invoice._chorus_send())
         self.assertEqual(invoice.chorus_state, "sent")
 
@@ -196,7 +196,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
     def test_tls_failure_on_the_api_host_leaves_the_invoice_ready_to_retry(self):
         invoice = self._invoice(self.town)
         # The token host answers; the API host serves a certificate for another name.
-        self.company.chorus_api_base_url = self.sandbox.https_url
+        self.company.chorus_api_oauth_url = self.sandbox.url
         self.sandbox.set_tls_mode("wrong_name")
         self.addCleanup(self.sandbox.set_tls_mode, "valid")
         failures = invoice._chorus_send()

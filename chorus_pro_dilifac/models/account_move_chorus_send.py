@@ -30,7 +30,7 @@ from ..lib.chorus_status import (
 )
 from ..lib.dilifac_naming import invoice_file_name
 from ..lib.dilifac_notifications import DILIFAC_STATUS_LABELS, SOURCE_DILIFAC
-from ..lib.errors import UNKNOWN_OUTCOME, TransportError
+from ..lib.errors import TRANSIENT, UNKNOWN_OUTCOME, TransportError
 
 _logger = logging.getLogger(__name__)
 
@@ -182,11 +182,21 @@ class AccountMove(models.Model):
         if len(documents) == 1:
             ((_move, (_filename, content)),) = documents.items()
             return moves._chorus_transmit(client, content)
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
-            for move in moves:
-                flow.writestr(move.chorus_sent_filename, documents[move][1])
-        moves.write({"chorus_sent_filename": False})
+        try:
+            with self.env.cr.savepoint():
+                archive = io.BytesIO()
+                with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
+                    for move in moves:
+                        flow.writestr(move.chorus_sent_filename, documents[move][1])
+                moves.write({"chorus_sent_filename": False})
+        except Exception as error:  # noqa: BLE001 - claimed: recorded, never stranded
+            _logger.exception("Building the flow of %s failed", moves.mapped("name"))
+            # Nothing left Odoo: back to a state from which sending again is safe.
+            return moves._chorus_transmit_failed(
+                TransportError(
+                    TRANSIENT, _("The flow could not be built (%s)", error.__class__.__name__)
+                )
+            )
         stamp = fields.Datetime.now().strftime("%Y%m%d%H%M%S")
         return moves._chorus_transmit(
             client, archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip"

@@ -2,6 +2,8 @@
 
 One sshd serves the whole session; each test using ``account`` starts from an empty account.
 """
+import shutil
+
 import pytest
 from dilifac_sandbox_helpers import start_sandbox, stop_sandbox
 
@@ -22,8 +24,10 @@ def account(dilifac_sshd):
     root = dilifac_sshd.root
     for folder in (*ACCOUNT_DIRS, CONSUMED_DIR):
         for path in (root / folder).iterdir():
-            if path.is_file():
+            if path.is_symlink() or path.is_file():
                 path.unlink()
+            elif path.is_dir() and folder != "I":  # a test's folder entry, not I/.done
+                shutil.rmtree(path)
     for name in ("processor.json", "processor.lock"):
         (root / STATE_DIR / name).unlink(missing_ok=True)
     return dilifac_sshd

@@ -132,7 +132,6 @@ def test_wrong_client_secret_is_auth(sandbox):
         client.health_check()
     assert info.value.kind == "auth"
     assert info.value.code == "invalid_client"
-    assert info.value.retry_is_safe
 
 
 def test_wrong_technical_account_password_is_auth(sandbox):
@@ -155,7 +154,6 @@ def test_server_down_is_transient(sandbox, client):
     with pytest.raises(TransportError) as info:
         client.deposit_flow("F1.xml", ubl_invoice("F1"), UBL)
     assert info.value.kind == "transient"
-    assert info.value.retry_is_safe
 
 
 def test_unknown_host_is_transient():
@@ -204,7 +202,6 @@ def test_timeout_after_the_deposit_was_stored_is_unknown_outcome(sandbox, clock)
     with pytest.raises(TransportError) as info:
         client.deposit_flow("F-LOST.xml", ubl_invoice("F-LOST"), UBL)
     assert info.value.kind == "unknown_outcome"
-    assert not info.value.retry_is_safe
     sandbox.process_all()
     assert [i["numeroFacture"] for i in sandbox.invoices()] == ["F-LOST"]
     [found] = client.search_supplier_invoices(invoice_number="F-LOST")
@@ -499,3 +496,78 @@ def test_a_secret_echoed_by_the_server_is_masked(sandbox, client, caplog):
         client.recycle(invoice["chorus_id"], SERVICE_BUYER, service_code=password)
     assert info.value.message == "Le code service *** n'existe pas pour ce destinataire."
     assert password not in caplog.text
+
+
+# -- TLS: the client verifies certificates normally; the sandbox CA is trusted through the
+# standard CA-bundle setting, and a bad certificate is a TransportError, never a crash.
+
+def test_https_sandbox_is_trusted_through_a_ca_bundle(sandbox, clock, monkeypatch):
+    client = make_client(sandbox, clock, oauth_url=sandbox.https_url, api_url=sandbox.https_url)
+    with pytest.raises(TransportError) as info:
+        client.health_check()
+    assert info.value.kind == "transient", "an unknown CA is refused, not ignored"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_file)
+    client = make_client(sandbox, clock, oauth_url=sandbox.https_url, api_url=sandbox.https_url)
+    assert client.health_check()["ok"]
+    flow = client.deposit_flow("F-TLS.xml", ubl_invoice("F-TLS"), UBL)
+    assert flow["flow_number"]
+
+
+@pytest.mark.parametrize("mode", ["self_signed", "wrong_name"])
+def test_bad_certificate_on_the_api_host_is_a_transient_transport_error(sandbox, clock,
+                                                                       monkeypatch, mode):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox.ca_file)
+    # The token host answers; only the API host fails TLS (the reviewer's setup).
+    client = make_client(sandbox, clock, oauth_url=sandbox.url, api_url=sandbox.https_url)
+    sandbox.set_tls_mode(mode)
+    with pytest.raises(TransportError) as info:
+        client.deposit_flow("F-TLS.xml", ubl_invoice("F-TLS"), UBL)
+    assert info.value.kind == "transient", "the handshake failed: nothing was sent"
+    assert "certificate" in str(info.value).lower()
+    with pytest.raises(TransportError):
+        client.search_supplier_invoices(invoice_number="F-TLS")
+    assert not sandbox.flows()
+
+
+# -- malformed answers: valid JSON with the wrong types is a TransportError of the kind
+# the call implies (unknown outcome after a deposit, transient on a read).
+
+SEARCH = "/cpro/factures/v1/rechercher/fournisseur"
+HISTORY = "/cpro/factures/v1/consulter/historique"
+REPORT = "/cpro/transverses/v1/consulterCRDetaille"
+STRUCTURE = "/cpro/structures/v1/consulter"
+MALFORMED = [
+    (SEARCH, {"codeRetour": 0, "listeFactures": [{"numeroFacture": "F1"}],
+              "parametresRetour": {"pages": "beaucoup"}}, "search", "transient"),
+    (SEARCH, {"codeRetour": 0, "listeFactures": [{"numeroFacture": "F1"}],
+              "parametresRetour": "1"}, "search", "transient"),
+    (SEARCH, {"codeRetour": 0, "listeFactures": "F1"}, "search", "transient"),
+    (REPORT, {"codeRetour": 0, "etatCourantDepotFlux": "IN_REJETE",
+              "listeErreurDP": ["erreur de routage"]}, "report", "transient"),
+    (HISTORY, {"codeRetour": 0, "historiquesDesStatuts": {"histoStatut": [
+        {"histoStatutId": "abc", "histoStatutCode": "DEPOSEE"}]}}, "history", "transient"),
+    (HISTORY, {"codeRetour": 0, "historiquesDesStatuts": "aucun"}, "history", "transient"),
+    (HISTORY, {"codeRetour": [0]}, "history", "transient"),
+    (STRUCTURE, {"codeRetour": 0, "informationGenerales": "Mairie"}, "structure", "transient"),
+    (DEPOSIT_PATH, {"codeRetour": 0, "numeroFluxDepot": ["CPP1"]}, "deposit",
+     "unknown_outcome"),
+    (DEPOSIT_PATH, {"codeRetour": {"a": 0}, "numeroFluxDepot": "CPP1"}, "deposit",
+     "unknown_outcome"),
+]
+CALLS = {
+    "search": lambda c: c.search_supplier_invoices(invoice_number="F1"),
+    "report": lambda c: c.get_flow_report("CPP0010000000001"),
+    "history": lambda c: c.get_invoice_history(1),
+    "structure": lambda c: c.get_structure(2001),
+    "deposit": lambda c: c.deposit_flow("F1.xml", ubl_invoice("F1"), UBL),
+}
+
+
+@pytest.mark.parametrize("path, body, call, kind", MALFORMED,
+                         ids=[f"{c}-{i}" for i, (_p, _b, c, _k) in enumerate(MALFORMED)])
+def test_malformed_answer_is_a_transport_error(sandbox, client, path, body, call, kind):
+    sandbox.fail_next(path, "answer", body=body)
+    with pytest.raises(TransportError) as info:
+        CALLS[call](client)
+    assert info.value.kind == kind
+    assert "Chorus Pro" in str(info.value)

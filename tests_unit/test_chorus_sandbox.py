@@ -2,6 +2,7 @@
 import base64
 import datetime
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -260,6 +261,26 @@ def test_cii_16b_flow(sandbox, client):
     assert (invoice["numeroBonCommande"], invoice["montantHT"]) == ("EJ-SM-2026-0042", 25.0)
 
 
+def test_invoice_and_deposit_dates_share_the_spec_format(sandbox, client):
+    deposit(client, sandbox, "f.xml", cii_invoice("C-2", buyer=EJ_BUYER,
+                                                  engagement="EJ-SM-2026-0042"),
+            "IN_DP_E1_CII_16B")
+    deposit(client, sandbox, "u.xml", ubl_invoice("U-2"))
+    for number in ("C-2", "U-2"):
+        [invoice] = client.search_supplier_invoices(invoice_number=number)
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", invoice["dateDepot"])
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", invoice["dateFacture"]), invoice["dateFacture"]
+
+
+def test_a_supplier_other_than_the_account_structure_is_refused(sandbox, client):
+    report = deposit(client, sandbox, "c.xml", ubl_invoice("S-1", supplier=SUPPLIER_2))
+    assert report["status"] == "IN_REJETE"
+    [error] = report["listeErreurDP"]
+    assert error["identifiantFournisseur"] == SUPPLIER_2
+    assert "compte technique" in error["libelleErreurDP"]
+    assert not client.search_supplier_invoices(invoice_number="S-1")
+
+
 def test_facturx_flow(sandbox, client):
     pdf = generate_from_binary(tiny_pdf(["Facture FX-1"]), cii_invoice("FX-1", service="LECTURE",
                                                                           buyer=MULTI_SERVICE_BUYER),
@@ -302,10 +323,14 @@ def test_duplicates_are_refused_until_the_first_is_rejected(sandbox, client):
     assert again["status"] == "IN_REJETE"
     assert again["listeErreurDP"][0]["libelleErreurDP"] == \
         "La facture D-1 a déjà été déposée par ce fournisseur."
-    other_supplier = deposit(client, sandbox, "c.xml", ubl_invoice("D-1", supplier=SUPPLIER_2))
+    account = sandbox.directory.accounts[1]  # the other supplier deposits with its own
+    other_client = ChorusProClient(sandbox.directory.client_id, sandbox.directory.client_secret,
+                                   account.login, account.password, oauth_url=sandbox.url,
+                                   api_url=sandbox.url, timeout=5)
+    other_supplier = deposit(other_client, sandbox, "c.xml",
+                             ubl_invoice("D-1", supplier=SUPPLIER_2))
     assert other_supplier["status"] == "IN_INTEGRE"
-    [first] = [i for i in client.search_supplier_invoices(invoice_number="D-1")
-               if i["codeFournisseur"] != SUPPLIER_2]
+    [first] = client.search_supplier_invoices(invoice_number="D-1")
     client.process_received_invoice(first["chorus_id"], "REJETEE", "Montant erroné")
     assert deposit(client, sandbox, "d.xml", ubl_invoice("D-1"))["status"] == "IN_INTEGRE"
     in_one_zip = deposit(client, sandbox, "e.zip", zip_of({"1.xml": ubl_invoice("D-2"),

@@ -47,12 +47,12 @@ def test_unknown_codes_label_as_themselves():
     assert cs.invoice_status_label(None) == ""
 
 
-@pytest.mark.parametrize("code, summary", [
-    ("DEPOSEE", "sent"),
-    ("EN_COURS_ACHEMINEMENT", "sent"),
-    ("COMPLETEE", "sent"),
-    ("A_VALIDER_1", "sent"),
-    ("STATUT_INCONNU", "sent"),
+@pytest.mark.parametrize("code, state", [
+    ("DEPOSEE", "integrated"),
+    ("EN_COURS_ACHEMINEMENT", "integrated"),
+    ("COMPLETEE", "integrated"),
+    ("A_VALIDER_1", "integrated"),
+    ("STATUT_INCONNU", "integrated"),
     ("MISE_A_DISPOSITION", "made_available"),
     ("PRISE_EN_COMPTE_DESTINATAIRE", "made_available"),
     ("SERVICE_FAIT", "service_done"),
@@ -67,29 +67,39 @@ def test_unknown_codes_label_as_themselves():
     ("SUPPRIMEE", "cancelled"),
     ("ABANDONNEE", "cancelled"),
 ])
-def test_summary_state(code, summary):
-    assert cs.summary_state(code) == summary
-    assert summary in cs.SUMMARY_STATES
+def test_chorus_invoice_state(code, state):
+    assert cs.chorus_invoice_state(code) == state
 
 
-def test_every_known_status_summarises_to_a_known_key():
-    assert {cs.summary_state(code) for code in cs.INVOICE_STATUSES} <= set(cs.SUMMARY_STATES)
+def test_every_mapping_lands_on_a_known_state():
+    states = {key for key, _label in cs.STATES}
+    assert {cs.chorus_invoice_state(code) for code in cs.INVOICE_STATUSES} <= states
+    assert {cs.dilifac_state(code) for code in ("RECU", "TRANSMIS", "REJETE")} <= states
+    for group in (cs.EDITABLE, cs.SENDABLE, cs.AWAITING, cs.ATTENTION, cs.FINAL):
+        assert set(group) <= states
 
 
-def test_terminal_and_action_required_sets():
-    assert cs.TERMINAL == {"MISE_EN_PAIEMENT", "REJETEE", "SUPPRIMEE", "ABANDONNEE"}
-    assert cs.ACTION_REQUIRED == {"A_RECYCLER", "SUSPENDUE", "A_COMPLETER"}
-    assert not cs.TERMINAL & cs.ACTION_REQUIRED
-    assert (cs.TERMINAL | cs.ACTION_REQUIRED) <= set(cs.INVOICE_STATUSES)
+@pytest.mark.parametrize("code, state", [("RECU", "sent"), ("TRANSMIS", "sent"),
+                                         ("REJETE", "error"), ("AUTRE", None)])
+def test_dilifac_state(code, state):
+    assert cs.dilifac_state(code) == state
 
 
-@pytest.mark.parametrize("code, final", [
-    ("MISE_EN_PAIEMENT", True), ("REJETEE", True), ("SUPPRIMEE", True), ("ABANDONNEE", True),
-    ("A_RECYCLER", False), ("SUSPENDUE", False), ("MANDATEE", False), ("COMPTABILISEE", False),
-    ("MISE_A_DISPOSITION", False), ("DEPOSEE", False), (None, False),
-])
-def test_is_final(code, final):
-    assert cs.is_final(code) is final
+def test_final_states_are_never_awaiting_nor_editable():
+    assert set(cs.FINAL) == {"paid", "rejected", "cancelled"}
+    assert not set(cs.FINAL) & set(cs.AWAITING)
+    assert not set(cs.FINAL) & set(cs.EDITABLE)
+
+
+def test_life_cycle_order_breaks_ties_forwards():
+    order = ["sent", "integrated", "made_available", "service_done", "mandated", "paid"]
+    assert [cs.state_rank(s) for s in order] == sorted(cs.state_rank(s) for s in order)
+    assert cs.state_rank("error") > cs.state_rank("sent"), "REJETE beats RECU of the same minute"
+
+
+def test_refused_flow_puts_its_invoices_in_error():
+    assert cs.chorus_flow_state("IN_REJETE") == "error"
+    assert cs.chorus_flow_state("IN_INTEGRE") is None
 
 
 @pytest.mark.parametrize("code, outcome", [
@@ -116,3 +126,16 @@ def test_flow_labels():
     assert cs.flow_status_label("IN_INTEGRE") == "Intégré"
     assert cs.flow_status_label("IN_INTEGRE_PARTIEL") == "Intégré partiellement"
     assert cs.flow_status_label("IN_REJETE") == "Rejeté"
+
+
+def test_event_order_is_date_then_life_cycle():
+    import datetime
+    day = datetime.datetime(2026, 11, 5, 9, 0, 12)
+    later = datetime.datetime(2026, 11, 10, 9, 0)
+    paid = cs.event_order(later, "paid", "MISE_EN_PAIEMENT")
+    done = cs.event_order(day, "service_done", "SERVICE_FAIT")
+    assert max(paid, done) == paid, "the newest event wins whatever its meaning"
+    received = cs.event_order(day, "sent", "RECU")
+    forwarded = cs.event_order(day.replace(second=40), "sent", "TRANSMIS")
+    rejected = cs.event_order(day.replace(second=1), "error", "REJETE")
+    assert sorted([rejected, forwarded, received]) == [received, forwarded, rejected]

@@ -1,13 +1,17 @@
-"""Notification file parser (addon) and writer (sandbox) agree; the parser is all or nothing."""
+"""Notification file parser (addon) and writer (sandbox) agree; a bad line is refused with
+its number and the others are kept; a bad header or an oversized file refuses the file."""
 import dataclasses
 import datetime
+import io
 
 import pytest
 
 from chorus_pro_dilifac.lib.dilifac_notifications import (
     DILIFAC_STATUS_LABELS,
+    NotificationFileTooLarge,
     NotificationParseError,
     parse_notification_file,
+    read_notification_file,
 )
 from sandboxes.dilifac.notifications import NotificationLine, render_notification_file
 
@@ -45,28 +49,54 @@ def test_header_only_file_has_no_event():
 
 
 @pytest.mark.parametrize(
-    ("content", "line", "words"),
+    ("content", "words"),
     [
-        (b"", None, "empty"),
-        (b"\xff\xfe", None, "UTF-8"),
-        (b"X;NOTIF;20250116\n", 1, "header"),
-        (b"H;NOTIF;2025-01-16\n", 1, "header date"),
-        (GOOD.encode() + b"D;DILIFAC;F1;D1;;RECU;2025-01-15\n", 5, "fields"),
-        (GOOD.encode() + b"D;DILIFAC;F1;D1;;RECU;15/01/2025 10:00;;\n", 5, "bad date"),
-        (GOOD.encode() + b"D;EDI;F1;D1;;RECU;2025-01-15 10:00;;\n", 5, "source"),
-        (GOOD.encode() + b"D;DILIFAC;F1;D1;;ACCEPTE;2025-01-15 10:00;;\n", 5, "Dilifac status"),
-        (GOOD.encode() + b"D;CHORUS;F1;D1;;mise a dispo;2025-01-15 10:00;;\n", 5, "status"),
-        (GOOD.encode() + b"D;CHORUS;;D1;;REJETEE;2025-01-15 10:00;;\n", 5, "invoice number"),
-        (b"H;NOTIF;20250116\nH;NOTIF;20250116\n", 2, "'D'"),
+        (b"", "empty"),
+        (b"\xff\xfe", "UTF-8"),
+        (b"X;NOTIF;20250116\n", "header"),
+        (b"H;NOTIF;2025-01-16\n", "header date"),
     ],
 )
-def test_one_bad_line_rejects_the_file(content, line, words):
+def test_a_bad_header_refuses_the_file(content, words):
     with pytest.raises(NotificationParseError) as caught:
         parse_notification_file(content)
-    assert caught.value.line_number == line
     assert words in str(caught.value)
-    if line:
-        assert str(caught.value).startswith(f"line {line}: ")
+
+
+@pytest.mark.parametrize(
+    ("bad", "words"),
+    [
+        (b"D;DILIFAC;F1;D1;;RECU;2025-01-15\n", "fields"),
+        (b"D;DILIFAC;F1;D1;;RECU;15/01/2025 10:00;;\n", "bad date"),
+        (b"D;EDI;F1;D1;;RECU;2025-01-15 10:00;;\n", "source"),
+        (b"D;DILIFAC;F1;D1;;ACCEPTE;2025-01-15 10:00;;\n", "Dilifac status"),
+        (b"D;CHORUS;F1;D1;;mise a dispo;2025-01-15 10:00;;\n", "status"),
+        (b"D;CHORUS;;D1;;REJETEE;2025-01-15 10:00;;\n", "invoice number"),
+        (b"H;NOTIF;20250116\n", "'D'"),
+        (b"D;CHORUS;F1\x00;D1;;REJETEE;2025-01-15 10:00;;\n", "control character"),
+        (b"D;CHORUS;F1;D1;;REJETEE;2025-01-15 10:00;E1;motif\x00 nul\n", "control character"),
+        (b"D;CHORUS;F1;D1;;REJETEE;2025-01-15 10:00;E1;\x1b[31m\n", "control character"),
+        (b"D;CHORUS;F1;D1;;REJETEE;2025-01-15 10:00;E1;\xe9t\xe9\n", "UTF-8"),
+    ],
+)
+def test_a_bad_line_is_refused_with_its_number_and_the_others_are_kept(bad, words):
+    lines = GOOD.encode().splitlines(keepends=True)
+    content = b"".join([*lines[:2], bad, *lines[2:]])
+    parsed = parse_notification_file(content)
+    assert [e.status for e in parsed] == ["RECU", "MISE_A_DISPOSITION", "REJETEE"]
+    [error] = parsed.errors
+    assert error.line_number == 3
+    assert str(error).startswith("line 3: ")
+    assert words in str(error)
+    assert "\x00" not in str(error), "the refusal itself can be stored"
+
+
+def test_a_file_is_read_as_a_stream_up_to_a_limit():
+    big = GOOD.encode() + b"D;CHORUS;F9;D9;;REJETEE;2025-01-15 10:00;E1;" + b"x" * 5000 + b"\n"
+    assert len(read_notification_file(io.BytesIO(big), limit=len(big))) == 4
+    with pytest.raises(NotificationFileTooLarge) as caught:
+        read_notification_file(io.BytesIO(big), limit=1000)
+    assert "1000" in str(caught.value)
 
 
 def test_event_key_depends_on_content_not_on_file_or_position():

@@ -248,7 +248,7 @@ def test_connection_dropped_after_rename_is_completed_by_the_retry(
     _drop_before(account, client, monkeypatch, "_write_marker")
     with pytest.raises(TransportError) as caught:
         client.upload(NAME, content)
-    assert caught.value.kind == UNKNOWN_OUTCOME and not caught.value.retry_is_safe
+    assert caught.value.kind == UNKNOWN_OUTCOME
     assert _listing(account) == [".done", NAME]  # renamed, no marker: not for Dilifac yet
     assert processor.run_once() == []
 
@@ -345,7 +345,8 @@ def test_files_are_archived_only_after_the_callback_succeeded(account):
     seen = []
     with client_for(account) as client:
         summary = client.process_notifications(lambda name, events: seen.append((name, events)))
-    assert summary == {"processed": ["NOTIF_1.csv", "NOTIF_2.csv"], "failed": [], "messages": []}
+    assert summary["processed"] == ["NOTIF_1.csv", "NOTIF_2.csv"]
+    assert not (summary["failed"] or summary["messages"] or summary["refused"])
     assert [(n, [e.invoice_number for e in events]) for n, events in seen] == [
         ("NOTIF_1.csv", ["F-1", "F-2"]), ("NOTIF_2.csv", ["F-3"])
     ]
@@ -370,7 +371,7 @@ def test_a_failing_callback_leaves_its_file_and_stops(account):
                                       "NOTIF_2.csv.rdy"]
 
 
-def test_an_unparseable_file_is_reported_and_left_untouched(account):
+def test_a_file_with_a_bad_line_applies_the_others_and_is_archived(account):
     bad = "H;NOTIF;20250116\n" + _line("F-1") + "D;DILIFAC;F-2;DLF2;;RECU;hier;;\n"
     (account.root / "O" / "NOTIF_1.csv").write_text(bad)
     (account.root / "O" / "NOTIF_1.csv.rdy").touch()
@@ -378,11 +379,71 @@ def test_an_unparseable_file_is_reported_and_left_untouched(account):
     applied = []
     with client_for(account) as client:
         summary = client.process_notifications(lambda name, events: applied.extend(events))
+    assert summary["processed"] == ["NOTIF_1.csv", "NOTIF_2.csv"] and not summary["failed"]
+    assert [e.invoice_number for e in applied] == ["F-1", "F-3"]
+    assert "line 3" in summary["line_errors"]["NOTIF_1.csv"][0]
+    assert (account.root / "ARC" / "NOTIF_1.csv").read_text() == bad, "kept as it came"
+
+
+def test_a_file_with_a_bad_header_is_reported_and_left_untouched(account):
+    (account.root / "O" / "NOTIF_1.csv").write_text("NOTIF\n" + _line("F-1"))
+    (account.root / "O" / "NOTIF_1.csv.rdy").touch()
+    _notif(account, "NOTIF_2.csv", _line("F-3"))
+    applied = []
+    with client_for(account) as client:
+        summary = client.process_notifications(lambda name, events: applied.extend(events))
     assert summary["failed"] == ["NOTIF_1.csv"] and summary["processed"] == ["NOTIF_2.csv"]
-    assert "line 3" in summary["messages"][0]
-    assert [e.invoice_number for e in applied] == ["F-3"]  # nothing of the bad file
-    assert (account.root / "O" / "NOTIF_1.csv").read_text() == bad
+    assert "header" in summary["refused"]["NOTIF_1.csv"]
+    assert [e.invoice_number for e in applied] == ["F-3"]
     assert _listing(account, "O") == ["NOTIF_1.csv", "NOTIF_1.csv.rdy"]
+
+
+def test_unreadable_entries_do_not_stop_the_run(account):
+    outbox = account.root / "O"
+    _notif(account, "NOTIF_1.csv", _line("F-1"))
+    os.chown(outbox / "NOTIF_1.csv", 0, 0)
+    (outbox / "NOTIF_1.csv").chmod(0o000)  # permission denied for the SFTP user
+    (outbox / "NOTIF_2.csv").mkdir()  # a folder
+    (outbox / "NOTIF_2.csv.rdy").touch()
+    (outbox / "NOTIF_3.csv").symlink_to("/etc/passwd")  # a symlink
+    (outbox / "NOTIF_3.csv.rdy").touch()
+    _notif(account, "NOTIF_4.csv", _line("F-4"))
+    applied = []
+    with client_for(account) as client:
+        summary = client.process_notifications(lambda name, events: applied.extend(events))
+    assert summary["processed"] == ["NOTIF_4.csv"]
+    assert summary["failed"] == ["NOTIF_1.csv", "NOTIF_2.csv", "NOTIF_3.csv"]
+    assert "not a regular file" in summary["refused"]["NOTIF_2.csv"]
+    assert "not a regular file" in summary["refused"]["NOTIF_3.csv"]
+    assert "refused" in summary["refused"]["NOTIF_1.csv"]
+    assert [e.invoice_number for e in applied] == ["F-4"]
+
+
+def test_an_oversized_file_is_refused_without_being_read(account):
+    _notif(account, "NOTIF_1.csv", _line("F-1") * 200)
+    _notif(account, "NOTIF_2.csv", _line("F-2"))
+    applied = []
+    with client_for(account) as client:
+        summary = client.process_notifications(
+            lambda name, events: applied.extend(events), size_limit=1000
+        )
+    assert summary["failed"] == ["NOTIF_1.csv"] and summary["processed"] == ["NOTIF_2.csv"]
+    assert summary["too_large"] == ["NOTIF_1.csv"]
+    assert "1000" in summary["refused"]["NOTIF_1.csv"]
+
+
+def test_an_entry_set_aside_is_kept_in_the_archive(account):
+    (account.root / "O" / "NOTIF_2.csv").mkdir()
+    user = pwd.getpwnam(account.username)
+    os.chown(account.root / "O" / "NOTIF_2.csv", user.pw_uid, user.pw_gid)
+    (account.root / "O" / "NOTIF_2.csv.rdy").touch()
+    _notif(account, "NOTIF_1.csv", "D;bad\n")
+    with client_for(account) as client:
+        assert client.set_aside("NOTIF_1.csv") == "REFUSED_NOTIF_1.csv"
+        assert client.set_aside("NOTIF_2.csv") == "REFUSED_NOTIF_2.csv"
+    assert _listing(account, "O") == []
+    assert (account.root / "ARC" / "REFUSED_NOTIF_1.csv").read_text().endswith("D;bad\n")
+    assert (account.root / "ARC" / "REFUSED_NOTIF_2.csv").is_dir()
 
 
 def _keys(events):

@@ -11,6 +11,12 @@ Every failure is a ``TransportError`` whose ``kind`` tells the caller what is sa
   request was sent* on a call that changes state (``deposer/flux``, ``recycler``,
   ``completer``, ``traiterRejet``, ``traiter/recue``).
 
+A refused TLS certificate is ``transient`` (the handshake comes before the request: nothing
+was sent). Certificates are verified as ``requests`` does: a private CA is trusted through
+``ca_bundle`` or the standard ``REQUESTS_CA_BUNDLE``. An answer that is valid JSON with
+the wrong shape (text where a number or an object is expected) is unreadable: no other
+exception than ``TransportError`` leaves a public method.
+
 Secrets (client secret, password, ``cpro-account`` header, bearer token) and file contents
 never reach a log line or an exception message.
 
@@ -28,9 +34,11 @@ assumed (the spec is silent):
 """
 import base64
 import datetime
+import functools
 import json
 import logging
 import socket
+import ssl
 import time
 import zoneinfo
 
@@ -53,11 +61,55 @@ MAX_PAGES = 1000
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
 
+class _Malformed(ValueError):
+    """An answer of the wrong shape; turned into a TransportError by ``_answer``."""
+
+
 def _as_list(value):
-    """Chorus sends some lists as a single object (``listeErreurDP``): always a list."""
+    """Chorus sends some lists as a single object (``listeErreurDP``): always a list of
+    objects (anything else is a malformed answer)."""
     if value is None:
         return []
-    return value if isinstance(value, list) else [value]
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, dict) for item in items):
+        raise _Malformed("a list of objects was expected")
+    return items
+
+
+def _object(value):
+    """A nested object of an answer ({} when absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Malformed("an object was expected")
+    return value
+
+
+def _answer(state_changing=False):
+    """Decorator of the public calls: an answer whose shape does not match what the call
+    reads (``ValueError``, ``TypeError``, ``AttributeError``, ``KeyError``) becomes a
+    TransportError, ``unknown_outcome`` on a call that changes state."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def call(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except TransportError:
+                raise
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                kind = UNKNOWN_OUTCOME if state_changing else TRANSIENT
+                what = method.__name__
+                if state_changing:
+                    self._fail(kind, f"Unexpected answer from Chorus Pro to {what} "
+                               f"({exc.__class__.__name__}): it may have been accepted; "
+                               "look it up before sending again")
+                self._fail(kind, f"Unexpected answer from Chorus Pro to {what} "
+                           f"({exc.__class__.__name__})")
+
+        return call
+
+    return decorate
 
 
 def parse_chorus_datetime(value):
@@ -86,19 +138,30 @@ def parse_chorus_date(value):
         return None
 
 
-def _never_connected(exc):
-    """True when the request could not even reach the server (refused, DNS)."""
+def _exception_chain(exc):
+    """``exc`` and every exception it wraps (``reason``, cause, context, args)."""
     seen, stack = set(), [exc]
     while stack:
         error = stack.pop()
-        if error is None or id(error) in seen:
+        # ``reason`` is a string on some errors (SSLCertVerificationError): skip it.
+        if not isinstance(error, BaseException) or id(error) in seen:
             continue
         seen.add(id(error))
-        if isinstance(error, (NewConnectionError, ConnectionRefusedError, socket.gaierror)):
-            return True
+        yield error
         stack += [getattr(error, "reason", None), error.__cause__, error.__context__]
         stack += [arg for arg in getattr(error, "args", ()) if isinstance(arg, BaseException)]
-    return False
+
+
+def _never_connected(exc):
+    """True when the request could not even reach the server (refused, DNS, TLS)."""
+    return any(isinstance(error, (NewConnectionError, ConnectionRefusedError, socket.gaierror,
+                                  ssl.SSLError))
+               for error in _exception_chain(exc))
+
+
+def _tls_refused(exc):
+    return isinstance(exc, requests.exceptions.SSLError) or any(
+        isinstance(error, ssl.SSLError) for error in _exception_chain(exc))
 
 
 class ChorusProClient:
@@ -109,7 +172,8 @@ class ChorusProClient:
     """
 
     def __init__(self, client_id, client_secret, login, password, environment="qualif",
-                 oauth_url=None, api_url=None, timeout=30, session=None, clock=time.monotonic):
+                 oauth_url=None, api_url=None, timeout=30, session=None, clock=time.monotonic,
+                 ca_bundle=None):
         if environment not in ENVIRONMENTS:
             raise ValueError(f"unknown Chorus Pro environment {environment!r}")
         default_oauth, default_api = ENVIRONMENTS[environment]
@@ -118,6 +182,8 @@ class ChorusProClient:
         self.api_url = (api_url or default_api).rstrip("/")
         self.timeout = timeout
         self.session = session or requests.Session()
+        if ca_bundle:  # a private CA (a proxy's, a test platform's): verified, never skipped
+            self.session.verify = ca_bundle
         self._clock = clock
         self._client_id = client_id
         self._client_secret = client_secret
@@ -148,6 +214,9 @@ class ChorusProClient:
         try:
             response = self.session.post(url, data=form, timeout=self.timeout)
         except requests.RequestException as exc:
+            if _tls_refused(exc):
+                self._fail(TRANSIENT, "PISTE token endpoint: TLS certificate refused "
+                           f"({exc.__class__.__name__})")
             self._fail(TRANSIENT, f"PISTE token endpoint unreachable ({exc.__class__.__name__})")
         _logger.debug("PISTE POST %s -> HTTP %s", TOKEN_PATH, response.status_code)
         try:
@@ -203,6 +272,9 @@ class ChorusProClient:
 
     def _connection_failure(self, exc, method, path, state_changing):
         name = exc.__class__.__name__
+        if _tls_refused(exc):
+            self._fail(TRANSIENT, f"Chorus Pro's TLS certificate refused on {method} {path} "
+                       f"({name}): nothing was sent; check the address and the CA settings")
         if isinstance(exc, requests.ConnectTimeout) or _never_connected(exc):
             self._fail(TRANSIENT, f"Chorus Pro unreachable on {method} {path} ({name})")
         if state_changing:
@@ -219,6 +291,8 @@ class ChorusProClient:
             body = None
         details = body if isinstance(body, dict) else {}
         code = details.get("codeRetour")
+        if code is not None and not isinstance(code, (int, str)):
+            body, details, code = None, {}, None  # unreadable: decided below by the status
         label = details.get("libelle") or details.get("error_description") \
             or details.get("error") or ""
         if status in (401, 403):
@@ -253,17 +327,19 @@ class ChorusProClient:
                 "nbResultatsParPage": page_size, "pageResultatDemandee": number}})
             batch = _as_list(body.get(list_key))
             items += batch
-            pages = int((body.get("parametresRetour") or {}).get("pages") or 1)
+            pages = int(_object(body.get("parametresRetour")).get("pages") or 1)
             if not batch or number >= pages:
                 break
         return items
 
     # -- transverses ------------------------------------------------------------------
+    @_answer()
     def health_check(self):
         """PISTE and Chorus reachable with these credentials: ``{..., ok: bool}``."""
         body = self._call("GET", "/cpro/transverses/v1/health-check")
         return {**body, "ok": body.get("statusCodeValue", 200) == 200}
 
+    @_answer()
     def get_flow_report(self, flow_number):
         """Integration report of a deposited flow (``consulterCRDetaille``).
 
@@ -291,6 +367,7 @@ class ChorusProClient:
                                   "nature": e.get("natureErreur")} for e in technical],
         }
 
+    @_answer()
     def add_file(self, name, content_bytes, mime_type, extension):
         """Upload an attachment (``ajouter/fichier``, 10 MB max); returns ``pieceJointeId``."""
         body = self._post("/cpro/transverses/v1/ajouter/fichier", {
@@ -302,6 +379,7 @@ class ChorusProClient:
         return body.get("pieceJointeId")
 
     # -- factures ---------------------------------------------------------------------
+    @_answer(state_changing=True)
     def deposit_flow(self, filename, content_bytes, syntax, with_signature=False):
         """Deposit a file (``deposer/flux``); returns the answer plus ``flow_number`` and
         ``deposit_date``. A timeout here is ``unknown_outcome``: search before resending."""
@@ -312,11 +390,12 @@ class ChorusProClient:
             "syntaxeFlux": syntax,
             "avecSignature": with_signature,
         }, state_changing=True)
-        if not body.get("numeroFluxDepot"):
+        if not body.get("numeroFluxDepot") or not isinstance(body["numeroFluxDepot"], (str, int)):
             self._fail(UNKNOWN_OUTCOME, "Chorus Pro accepted the deposit without a flow number")
         return {**body, "flow_number": body["numeroFluxDepot"],
                 "deposit_date": parse_chorus_date(body.get("dateDepot"))}
 
+    @_answer()
     def search_supplier_invoices(self, flow_number=None, invoice_number=None, page_size=100):
         """Our invoices known to Chorus (``rechercher/fournisseur``), every page.
 
@@ -333,6 +412,7 @@ class ChorusProClient:
                  "number": item.get("numeroFacture"), "status": item.get("statut")}
                 for item in items]
 
+    @_answer()
     def get_invoice_history(self, chorus_invoice_id):
         """Status history (``consulter/historique``), oldest first (by ``histoStatutId``).
 
@@ -341,7 +421,7 @@ class ChorusProClient:
         """
         body = self._post("/cpro/factures/v1/consulter/historique",
                           {"idFacture": chorus_invoice_id})
-        statuses = _as_list((body.get("historiquesDesStatuts") or {}).get("histoStatut"))
+        statuses = _as_list(_object(body.get("historiquesDesStatuts")).get("histoStatut"))
         statuses = sorted(statuses, key=lambda h: int(h.get("histoStatutId") or 0))
         history = [{**h, "code": h.get("histoStatutCode"),
                     "date": parse_chorus_datetime(h.get("histoStatutDatePassage")),
@@ -349,6 +429,7 @@ class ChorusProClient:
         current = body.get("statutCourantCode") or (history[-1]["code"] if history else None)
         return {**body, "chorus_id": chorus_invoice_id, "status": current, "history": history}
 
+    @_answer(state_changing=True)
     def recycle(self, chorus_invoice_id, recipient_siret, service_code=None,
                 engagement_number=None, comment=""):
         """Send an ``A_RECYCLER`` invoice again with corrected routing (``recycler``)."""
@@ -363,6 +444,7 @@ class ChorusProClient:
             payload["reference"] = {"numeroBonCommande": engagement_number}
         return self._post("/cpro/factures/v1/recycler", payload, state_changing=True)
 
+    @_answer(state_changing=True)
     def complete(self, chorus_invoice_id, comment, attachment_ids=()):
         """Answer a ``SUSPENDUE`` invoice with a comment and uploaded attachments."""
         return self._post("/cpro/factures/v1/completer", {
@@ -373,6 +455,7 @@ class ChorusProClient:
                                           for attachment_id in attachment_ids],
         }, state_changing=True)
 
+    @_answer(state_changing=True)
     def acknowledge_rejection(self, chorus_invoice_id, reason):
         """Acknowledge a ``REJETEE`` invoice (``traiterRejet``, sets ``rejetTraite``)."""
         return self._post("/cpro/factures/v1/traiterRejet", {
@@ -381,6 +464,7 @@ class ChorusProClient:
             "cpltInfos": "",
         }, state_changing=True)
 
+    @_answer(state_changing=True)
     def process_received_invoice(self, chorus_invoice_id, new_status, reason=None):
         """Buyer side (``traiter/recue``): lets tests and the demo play the public buyer."""
         return self._post("/cpro/factures/v1/traiter/recue", {
@@ -390,6 +474,7 @@ class ChorusProClient:
         }, state_changing=True)
 
     # -- structures -------------------------------------------------------------------
+    @_answer()
     def search_structure(self, siret):
         """Structures with this SIRET (``structures/v1/rechercher``), public or private."""
         body = self._post("/cpro/structures/v1/rechercher", {
@@ -402,12 +487,13 @@ class ChorusProClient:
                  "active": s.get("statut") == "ACTIVE"}
                 for s in _as_list(body.get("listeStructures"))]
 
+    @_answer()
     def get_structure(self, structure_id):
         """A structure's details and routing flags (``structures/v1/consulter``)."""
         body = self._post("/cpro/structures/v1/consulter",
                           {"idStructureCPP": structure_id, "codeLangue": "fr"})
-        info = body.get("informationGenerales") or {}
-        params = body.get("parametres") or {}
+        info = _object(body.get("informationGenerales"))
+        params = _object(body.get("parametres"))
         return {
             **body,
             "structure_id": structure_id,
@@ -418,6 +504,7 @@ class ChorusProClient:
             "password_expiry": parse_chorus_date(info.get("dateExpirationMotPasseCompteTech")),
         }
 
+    @_answer()
     def search_services(self, structure_id, page_size=1000):
         """Every service of a structure (``rechercher/services``), all pages."""
         items = self._all_pages("/cpro/structures/v1/rechercher/services",
@@ -428,17 +515,19 @@ class ChorusProClient:
                  "name": s.get("libelleService"), "active": bool(s.get("estActif"))}
                 for s in items]
 
+    @_answer()
     def get_service(self, structure_id, service_id):
         """A service's parameters (``consulter/service``): ``engagement_required``."""
         body = self._post("/cpro/structures/v1/consulter/service",
                           {"idStructure": structure_id, "idService": service_id,
                            "codeLangue": "fr"})
-        info = body.get("informationsGenerales") or {}
+        info = _object(body.get("informationsGenerales"))
         return {**body, "service_id": service_id, "code": info.get("codeService"),
                 "name": info.get("nomService"),
-                "engagement_required": bool((body.get("parametres") or {})
+                "engagement_required": bool(_object(body.get("parametres"))
                                             .get("numeroEngagement"))}
 
+    @_answer()
     def lookup_structure(self, siret):
         """Everything needed to route an invoice to ``siret``, or None if unknown.
 
@@ -469,6 +558,7 @@ class ChorusProClient:
             "services": services,
         }
 
+    @_answer()
     def search_engagements(self, supplier_structure_id, engagement_number):
         """Legal commitments (EJ) issued to our structure with this number."""
         body = self._post("/cpro/engagementsJuridiques/v1/rechercher", {

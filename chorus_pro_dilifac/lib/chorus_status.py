@@ -1,18 +1,19 @@
 """Chorus Pro flow and invoice statuses, their French labels, and what they mean for us.
 
 Flow statuses are chorus-pro.md §4.1, invoice statuses the full enum of §4.2. The Odoo
-layer stores the raw Chorus code and shows ``summary_state``, a short list a bookseller
-understands, computed here so the cron, the views and the tests agree.
+layer stores the raw code and shows one of ``STATES``, a short list a bookseller
+understands. Every code -> state mapping and every group of states lives here, so the
+crons, the models, the views and the tests agree.
 
 assumed (the spec is silent):
 
 * ``QP_RECEVABLE`` and ``IN_EN_ATTENTE_RETRAITEMENT_CPP`` are pending (not final).
 * ``EN_ATTENTE_RECYCLAGE_FOURNISSEUR`` waits for the supplier like ``A_RECYCLER``:
-  summary ``to_recycle``, action required.
+  state ``to_recycle``, action required.
 * Validator, project-manager and works statuses (``A_VALIDER_*``, ``*_MOE``, ``*_MOA``...)
-  do not occur for an A1 invoice; they summarise as ``sent`` (pending), except the
+  do not occur for an A1 invoice; they are ``integrated`` (pending), except the
   ``MISE_A_DISPOSITION_MOA``/``PRISE_EN_COMPTE_MOA``/``TRANSMISE_MOA`` ones
-  (``made_available``). An unknown code is ``sent`` too, so polling goes on.
+  (``made_available``). An unknown code is ``integrated`` too, so polling goes on.
 """
 
 FLOW_STATUSES = {
@@ -96,22 +97,43 @@ INVOICE_STATUSES = {
         "Absence de validation de la maîtrise d'œuvre dans le délai réglementaire",
     "TECHNIQUE_INCONNU": "Statut technique inconnu",
 }
-TERMINAL = frozenset({"MISE_EN_PAIEMENT", "REJETEE", "SUPPRIMEE", "ABANDONNEE"})
-ACTION_REQUIRED = frozenset({"A_RECYCLER", "SUSPENDUE", "A_COMPLETER"})
+# -- the Odoo side: one table for every transport ------------------------------------
 
-# Summary keys in life-cycle order, with the label the Odoo selection shows.
-SUMMARY_STATES = {
-    "sent": "Envoyée",
-    "made_available": "Mise à disposition",
-    "service_done": "Service fait",
-    "mandated": "Mandatée",
-    "paid": "Mise en paiement",
-    "suspended": "Suspendue",
-    "to_recycle": "À recycler",
-    "rejected": "Rejetée",
-    "cancelled": "Annulée",
-}
-_SUMMARY = {
+# The state an accountant reads on the invoice, in life-cycle order: when two events of
+# an invoice carry the same date, the one later in this list wins.
+STATES = (
+    ("not_concerned", "Not concerned"),
+    ("to_transmit", "To transmit"),
+    ("sending", "Being sent"),
+    ("sent", "Sent, awaiting answer"),
+    ("error", "Error"),
+    ("integrated", "Integrated"),
+    ("made_available", "Made available"),
+    ("suspended", "Suspended"),
+    ("to_recycle", "To recycle"),
+    ("service_done", "Service done"),
+    ("mandated", "Mandated"),
+    ("paid", "Paid"),
+    ("rejected", "Rejected"),
+    ("cancelled", "Cancelled"),
+)
+_RANK = {state: rank for rank, (state, _label) in enumerate(STATES)}
+
+# Groups of states, each used by the code that decides something from it.
+# Nothing valid left Odoo: routing data may change, the invoice may be reset or cancelled.
+EDITABLE = ("not_concerned", "to_transmit", "error")
+# What a sender may (re)send; 'sending' is looked up on the other side first.
+SENDABLE = ("to_transmit", "error")
+# Left Odoo, no answer from the buyer's side yet.
+AWAITING = ("sending", "sent", "integrated")
+# A person must act (correct, recycle, complete, process the rejection).
+ATTENTION = ("error", "rejected", "suspended", "to_recycle")
+# The invoice will not move any more on Chorus Pro: polling stops.
+FINAL = ("paid", "rejected", "cancelled")
+
+# Chorus Pro invoice status (§4.2) -> Odoo state; any other code is 'integrated'
+# (deposited on Chorus Pro, on its way), so polling goes on.
+_CHORUS_INVOICE = {
     "MISE_A_DISPOSITION": "made_available",
     "PRISE_EN_COMPTE_DESTINATAIRE": "made_available",
     "TRANSMISE_MOA": "made_available",
@@ -130,16 +152,46 @@ _SUMMARY = {
     "SUPPRIMEE": "cancelled",
     "ABANDONNEE": "cancelled",
 }
+# Dilifac's own statuses (dilifac.md "Notifications") -> Odoo state.
+_DILIFAC = {"RECU": "sent", "TRANSMIS": "sent", "REJETE": "error"}
 
 
-def summary_state(invoice_status):
-    """The summary key (see ``SUMMARY_STATES``) of a Chorus invoice status code."""
-    return _SUMMARY.get(invoice_status, "sent")
+def chorus_invoice_state(invoice_status):
+    """The Odoo state of a Chorus Pro invoice status code."""
+    return _CHORUS_INVOICE.get(invoice_status, "integrated")
 
 
-def is_final(invoice_status):
-    """True when the invoice will not move any more: stop polling it."""
-    return invoice_status in TERMINAL
+def chorus_flow_state(flow_status):
+    """The Odoo state a final flow report gives its invoices when they are not found
+    integrated: 'error' for a refused flow, None otherwise."""
+    return "error" if flow_status in FLOW_FAILURE else None
+
+
+def dilifac_state(status):
+    """The Odoo state of a Dilifac status (RECU, TRANSMIS, REJETE), None if unknown."""
+    return _DILIFAC.get(status)
+
+
+def state_rank(state):
+    """Position of ``state`` in the life cycle (tie-break between same-dated events)."""
+    return _RANK.get(state, -1)
+
+
+# Dilifac writes its two steps in the same minute: received comes before forwarded.
+_CODE_RANK = {"RECU": 0, "TRANSMIS": 1, "REJETE": 2}
+
+
+def event_order(date, state, code, key=""):
+    """Sort key of an event from the other side: newest by date, then by life cycle.
+
+    Dates are compared to the minute, the precision of Dilifac's notifications and of
+    Chorus Pro's status history, so that two events of the same minute are ordered by
+    what they mean, never by the order they were read in. ``key`` (the event's own
+    key) only makes the order total.
+    """
+    minute = date.replace(second=0, microsecond=0) if date else None
+    return (minute is not None, minute, state_rank(state), _CODE_RANK.get(code, 0),
+            code or "", key or "")
 
 
 def invoice_status_label(code):

@@ -7,14 +7,20 @@ A file is UTF-8, ``;``-separated::
       <YYYY-MM-DD HH:MM>;<error code>;<message>        (one line)
 
 The message is the last field, so a ``;`` inside it is kept: every field after the
-eighth is joined back. A file is all or nothing: one bad line rejects the whole file
-(:class:`NotificationParseError`), so the ORM never applies half a file.
+eighth is joined back. A bad header refuses the whole file (:class:`NotificationParseError`);
+a bad detail line (wrong shape, not UTF-8, a control character such as NUL that no
+database text field accepts) is refused with its number and the other lines are kept:
+one corrupt line never holds back the notifications around it.
+
+The file is read as a stream, a line at a time, and refused once it passes ``limit``
+bytes (:class:`NotificationFileTooLarge`), so its size never decides the memory used.
 
 Dates are naive, in Dilifac's local time (assumed Europe/Paris); converting them is the
 ORM's business.
 """
 import datetime
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -41,15 +47,31 @@ HEADER_DATE_FORMAT = "%Y%m%d"
 # Chorus statuses are passed through untouched (labels live in chorus_status.py); only
 # their shape is checked so that a shifted column is caught instead of stored.
 _STATUS_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# C0 controls but the tab, DEL and C1 controls: never in a notification, never stored.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# A line longer than this is refused without being held in memory whole.
+MAX_LINE_BYTES = 64 * 1024
 
 
 class NotificationParseError(ValueError):
-    """The file cannot be applied; ``line_number`` is 1-based (None: the whole file)."""
+    """A line (``line_number``, 1-based) or the whole file (None) cannot be applied."""
 
     def __init__(self, message, line_number=None):
         where = f"line {line_number}: " if line_number else ""
         super().__init__(f"{where}{message}")
         self.line_number = line_number
+
+
+class NotificationFileTooLarge(NotificationParseError):
+    """The file passed the size limit: it is not read further."""
+
+
+class ParsedNotifications(list):
+    """The events of a file, in file order, plus ``errors``: the refused lines."""
+
+    def __init__(self, events=(), errors=()):
+        super().__init__(events)
+        self.errors = list(errors)
 
 
 @dataclass(frozen=True)
@@ -94,21 +116,69 @@ class NotificationEvent:
 
 
 def parse_notification_file(content):
-    """Return the events of a notification file (bytes), or raise NotificationParseError."""
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NotificationParseError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    text = text.removeprefix("\ufeff")
-    numbered = [
-        (number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip()
-    ]
-    if not numbered:
+    """Parse a notification file given as bytes (see :func:`read_notification_file`)."""
+    return read_notification_file(io.BytesIO(content))
+
+
+def read_notification_file(stream, limit=None):
+    """Read a notification file from a binary ``stream``, a line at a time.
+
+    Returns :class:`ParsedNotifications` (the events, and ``errors`` for the refused
+    lines). Raises :class:`NotificationParseError` when the header is wrong or the file
+    is empty, :class:`NotificationFileTooLarge` past ``limit`` bytes.
+    """
+    events, errors, header_seen, size = [], [], False, 0
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            break
+        number += 1
+        size += len(raw)
+        if limit and size > limit:
+            raise NotificationFileTooLarge(f"larger than the limit of {limit} bytes")
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line
+                raw = stream.readline(MAX_LINE_BYTES + 1)
+                size += len(raw)
+                if limit and size > limit:
+                    raise NotificationFileTooLarge(f"larger than the limit of {limit} bytes")
+            error = NotificationParseError(f"longer than {MAX_LINE_BYTES} bytes", number)
+            if not header_seen:
+                raise error
+            errors.append(error)
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            error = NotificationParseError(
+                f"not UTF-8 ({exc.reason} at byte {exc.start})", number if header_seen else None
+            )
+            if not header_seen:
+                raise error from None
+            errors.append(error)
+            continue
+        if not header_seen:
+            line = line.removeprefix("\ufeff")
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        try:
+            if _CONTROL_RE.search(line):
+                raise NotificationParseError("a control character (such as NUL) in the line",
+                                             number)
+            if not header_seen:
+                _parse_header(number, line)
+                header_seen = True
+                continue
+            events.append(_parse_detail(number, line))
+        except NotificationParseError as error:
+            if not header_seen:
+                raise
+            errors.append(error)
+    if not header_seen:
         raise NotificationParseError("empty file")
-    _parse_header(*numbered[0])
-    return [_parse_detail(number, line) for number, line in numbered[1:]]
+    return ParsedNotifications(events, errors)
 
 
 def _parse_header(number, line):

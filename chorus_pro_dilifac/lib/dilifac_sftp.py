@@ -22,6 +22,7 @@ import io
 import posixpath
 import re
 import socket
+import stat
 from hashlib import sha1
 
 import paramiko
@@ -29,13 +30,19 @@ from cryptography.hazmat.primitives import hashes
 from paramiko.kex_group14 import KexGroup14SHA256
 from paramiko.rsakey import RSAKey
 
-from .dilifac_notifications import NotificationParseError, parse_notification_file
+from .dilifac_notifications import (
+    NotificationFileTooLarge,
+    NotificationParseError,
+    read_notification_file,
+)
 from .errors import AUTH, PERMANENT, TRANSIENT, UNKNOWN_OUTCOME, TransportError
 
 TMP_SUFFIX = ".tmp"
 MARKER_SUFFIX = ".rdy"
 DEFAULT_NOTIFICATION_PATTERN = "NOTIF_*.csv"
 CHUNK_SIZE = 32768
+# Prefix of a notification file set aside in the archive because it cannot be applied.
+REFUSED_PREFIX = "REFUSED_"
 
 # Dilicom's SFTP may require these (chorus-pro.md §7.1); off unless asked for.
 LEGACY_ALGORITHMS = {
@@ -426,9 +433,19 @@ class DilifacSftpClient:
 
     # -- notifications ------------------------------------------------------------------
 
+    def _outbox_entries(self):
+        """{name: SFTPAttributes} of the outbox (attributes of the entry itself: a symlink
+        is seen as a symlink)."""
+        entries = self._run(
+            f"listing {self.outbox_dir}", lambda s: s.listdir_attr(self.outbox_dir)
+        )
+        return {entry.filename: entry for entry in entries}
+
     def list_notifications(self, pattern=DEFAULT_NOTIFICATION_PATTERN):
         """Names of the complete files (``<file>.rdy`` present) of the outbox, sorted."""
-        names = set(self._run(f"listing {self.outbox_dir}", lambda s: s.listdir(self.outbox_dir)))
+        return self._complete(self._outbox_entries(), pattern)
+
+    def _complete(self, names, pattern):
         return sorted(
             name
             for name in names
@@ -441,17 +458,29 @@ class DilifacSftpClient:
         path = posixpath.join(self.outbox_dir, name)
         return self._run(f"downloading {path}", self._read_file, path)
 
-    def archive(self, name):
+    def read_notifications(self, name, size_limit=None):
+        """Parse an outbox file as it streams in (never whole in memory); see
+        :func:`~.dilifac_notifications.read_notification_file`."""
+        path = posixpath.join(self.outbox_dir, name)
+
+        def read(sftp):
+            with sftp.open(path, "rb") as remote:
+                remote.prefetch()
+                return read_notification_file(remote, limit=size_limit)
+
+        return self._run(f"downloading {path}", read)
+
+    def archive(self, name, prefix=""):
         """Move an outbox file and its marker to the archive, with a ``~<n>`` suffix if taken.
 
         Returns the archived name.
         """
         source = posixpath.join(self.outbox_dir, name)
         taken = set(self._run(f"listing {self.archive_dir}", lambda s: s.listdir(self.archive_dir)))
-        stem, dot, extension = name.rpartition(".")
+        stem, dot, extension = (prefix + name).rpartition(".")
         if not dot:
-            stem, extension = name, ""
-        target, counter = name, 1
+            stem, extension = prefix + name, ""
+        target, counter = prefix + name, 1
         while target in taken or target + MARKER_SUFFIX in taken:
             counter += 1
             target = f"{stem}~{counter}{dot}{extension}"
@@ -466,28 +495,70 @@ class DilifacSftpClient:
             raise TransportError(PERMANENT, f"{name} is not in {self.outbox_dir}: nothing archived")
         return target
 
-    def process_notifications(self, callback, pattern=DEFAULT_NOTIFICATION_PATTERN):
-        """Apply every complete notification file, oldest name first, each all or nothing.
+    def set_aside(self, name):
+        """Move an outbox entry that cannot be applied to the archive as
+        ``REFUSED_<name>`` (kept, never deleted), so that it stops coming back."""
+        return self.archive(name, prefix=REFUSED_PREFIX)
 
-        Per file: download, parse, ``callback(filename, events)``, then archive, only if
-        the callback returned (the ORM commits inside it). A file that does not parse is
-        left in place and reported; the next files are still applied. A callback that
-        raises leaves its file in place and stops the run, so that later files never
-        overtake it. Returns ``{"processed": [...], "failed": [...], "messages": [...]}``.
+    def process_notifications(
+        self, callback, pattern=DEFAULT_NOTIFICATION_PATTERN, size_limit=None
+    ):
+        """Apply every complete notification file, oldest name first.
+
+        Per file: stream and parse it, ``callback(filename, events)``, then archive it,
+        only if the callback returned (the ORM commits inside it). Refused lines are
+        reported in ``line_errors`` and the rest of the file is applied. An entry that
+        cannot be read (not a regular file, permission denied, over ``size_limit``
+        bytes, bad header) is left in place, reported in ``refused`` (and ``too_large``)
+        and the next files are still applied; the caller decides when to set it aside.
+        A callback that raises leaves its file in place and stops the run, so that later
+        files never overtake it. A lost connection stops the run (TransportError).
+
+        Returns ``{"processed", "failed", "messages", "refused": {name: message},
+        "line_errors": {name: [message]}, "too_large": [name]}``.
         """
-        summary = {"processed": [], "failed": [], "messages": []}
-        names = self.list_notifications(pattern)
+        summary = {"processed": [], "failed": [], "messages": [], "refused": {},
+                   "line_errors": {}, "too_large": []}
+        entries = self._outbox_entries()
+        names = self._complete(entries, pattern)
+
+        def refuse(name, reason):
+            summary["failed"].append(name)
+            summary["refused"][name] = reason
+            summary["messages"].append(f"{name}: not applied, left in place: {reason}")
+
         for index, name in enumerate(names):
-            try:
-                events = parse_notification_file(self.download(name))
-            except NotificationParseError as exc:
-                summary["failed"].append(name)
-                summary["messages"].append(f"{name}: rejected, left in place: {exc}")
+            attributes = entries[name]
+            if not stat.S_ISREG(attributes.st_mode or 0):
+                refuse(name, "not a regular file (a folder or a symbolic link)")
                 continue
+            if size_limit and (attributes.st_size or 0) > size_limit:
+                summary["too_large"].append(name)
+                refuse(name, f"{attributes.st_size} bytes, more than the limit of "
+                       f"{size_limit} bytes")
+                continue
+            try:
+                events = self.read_notifications(name, size_limit)
+            except NotificationFileTooLarge as exc:
+                summary["too_large"].append(name)
+                refuse(name, str(exc))
+                continue
+            except NotificationParseError as exc:
+                refuse(name, str(exc))
+                continue
+            except TransportError as exc:
+                if exc.kind != PERMANENT:  # the connection is gone: stop here
+                    raise
+                refuse(name, exc.message)
+                continue
+            if events.errors:
+                summary["line_errors"][name] = [str(error) for error in events.errors]
+                summary["messages"] += [f"{name}: {error}" for error in events.errors]
             try:
                 callback(name, events)
             except Exception as exc:  # the ORM rolled back: the file is read again next run
                 summary["failed"].append(name)
+                summary["refused"][name] = f"{type(exc).__name__}: {exc}"
                 summary["messages"].append(
                     f"{name}: not applied ({type(exc).__name__}: {exc}); "
                     f"{len(names) - index - 1} later file(s) left for the next run"

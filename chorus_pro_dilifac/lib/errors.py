@@ -35,11 +35,6 @@ class TransportError(Exception):
         self.code = code
         self.http_status = http_status
 
-    @property
-    def retry_is_safe(self):
-        """True when the request certainly had no effect on the other side."""
-        return self.kind in (AUTH, TRANSIENT, PERMANENT)
-
     def __str__(self):
         prefix = f"[{self.code}] " if self.code not in (None, "") else ""
         return f"{prefix}{self.message}"

@@ -2,31 +2,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
+from ..lib.chorus_status import ATTENTION, EDITABLE, STATES, event_order
 from ..lib.codes import CADRES, PAYMENT_MEANS, market_number_from_text, recipient_gln
 
-# The one summary an accountant reads; the raw Chorus/Dilifac code stays beside it.
-CHORUS_STATES = [
-    ("not_concerned", "Not concerned"),
-    ("to_transmit", "To transmit"),
-    ("sending", "Being sent"),
-    ("sent", "Sent, awaiting answer"),
-    ("integrated", "Integrated"),
-    ("made_available", "Made available"),
-    ("service_done", "Service done"),
-    ("mandated", "Mandated"),
-    ("paid", "Paid"),
-    ("rejected", "Rejected"),
-    ("suspended", "Suspended"),
-    ("to_recycle", "To recycle"),
-    ("error", "Error"),
-    ("cancelled", "Cancelled"),
-]
-# States in which the routing data may still change: nothing has left Odoo yet, or
-# what left was refused and will be sent again.
-EDITABLE_STATES = ("not_concerned", "to_transmit", "error")
-AWAITING_STATES = ("sending", "sent", "integrated")
-SUCCESS_STATES = ("made_available", "service_done", "mandated", "paid")
-ATTENTION_STATES = ("error", "rejected", "suspended", "to_recycle")
+# The one state an accountant reads (lib/chorus_status.py); the raw code stays beside it.
+CHORUS_STATES = list(STATES)
 
 
 class AccountMove(models.Model):
@@ -119,6 +99,10 @@ class AccountMove(models.Model):
     chorus_history_ids = fields.One2many(
         "chorus.pro.history", "move_id", string="Chorus Pro history", copy=False
     )
+    chorus_routing_editable = fields.Boolean(
+        compute="_compute_chorus_routing_editable",
+        help="Nothing valid has left Odoo yet: the routing data may still change.",
+    )
     chorus_needs_attention = fields.Boolean(
         compute="_compute_chorus_needs_attention", search="_search_chorus_needs_attention"
     )
@@ -142,7 +126,7 @@ class AccountMove(models.Model):
         """
         self.ensure_one()
         current = self[field] or False
-        editable = self.is_sale_document() and self.chorus_state in EDITABLE_STATES + (False,)
+        editable = self.is_sale_document() and self.chorus_state in EDITABLE + (False,)
         if editable and (not current or current == (self[tracker] or False)):
             self[field] = self[tracker] = proposal or False
         else:
@@ -194,21 +178,26 @@ class AccountMove(models.Model):
             move.chorus_buyer_gln = recipient_gln(partner.chorus_debtor_type, partner.chorus_gln)
 
     @api.depends("chorus_state")
+    def _compute_chorus_routing_editable(self):
+        for move in self:
+            move.chorus_routing_editable = move.chorus_state in EDITABLE + (False,)
+
+    @api.depends("chorus_state")
     def _compute_chorus_needs_attention(self):
         for move in self:
-            move.chorus_needs_attention = move.chorus_state in ATTENTION_STATES
+            move.chorus_needs_attention = move.chorus_state in ATTENTION
 
     def _search_chorus_needs_attention(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError()
         positive = (operator == "=") == value
-        return [("chorus_state", "in" if positive else "not in", ATTENTION_STATES)]
+        return [("chorus_state", "in" if positive else "not in", ATTENTION)]
 
     def _chorus_check_not_transmitted(self):
         """A transmitted invoice is the fiscal original on the other side: it is corrected
         by a credit note (or recycled), never by editing it in Odoo."""
         transmitted = self.filtered(
-            lambda m: m.chorus_state not in EDITABLE_STATES + ("cancelled", False)
+            lambda m: m.chorus_state not in EDITABLE + ("cancelled", False)
         )
         if transmitted:
             raise UserError(
@@ -245,12 +234,13 @@ class AccountMove(models.Model):
         state=None,
         error_code=None,
     ):
-        """Record one event (a deposit, a flow report, a notification, a status) and move
-        the summary state on.
+        """Record one event (a deposit, a flow report, a notification, a status) and derive
+        the state from the history again.
 
         ``event_key`` names the event at its source: an event already recorded for this
         invoice is ignored entirely, so reading a notification or a status history twice
-        changes nothing. Returns the new history line, or None when it was a repeat.
+        changes nothing. ``state`` is what the event means for the invoice (None: it
+        changes nothing). Returns the new history line, or None when it was a repeat.
         """
         self.ensure_one()
         if event_key and self.chorus_history_ids.filtered(lambda h: h.event_key == event_key):
@@ -265,28 +255,56 @@ class AccountMove(models.Model):
                 {
                     "move_id": self.id,
                     "source": source,
-                    "code": code,
-                    "label": label or code,
+                    "code": _no_nul(code),
+                    "label": _no_nul(label or code),
                     "date": date,
-                    "comment": comment,
-                    "chorus_invoice_id": chorus_invoice_id,
-                    "flow_number": flow_number,
+                    "comment": _no_nul(comment),
+                    "chorus_invoice_id": _no_nul(chorus_invoice_id),
+                    "flow_number": _no_nul(flow_number),
                     "attempt": self.chorus_attempt,
                     "event_key": event_key,
+                    "state": state or False,
+                    "error_code": _no_nul(error_code),
                 }
             )
         )
         vals = {}
         if chorus_invoice_id:
-            vals["chorus_invoice_id"] = str(chorus_invoice_id)
-        if state:
-            needs_human = state in ATTENTION_STATES
+            vals["chorus_invoice_id"] = _no_nul(str(chorus_invoice_id))
+        decisive = self._chorus_state_line()
+        if decisive:
+            needs_human = decisive.state in ATTENTION
             vals.update(
-                chorus_state=state,
-                chorus_status_code=code,
-                chorus_status_date=date,
-                chorus_error_code=(error_code or code) if needs_human else False,
-                chorus_error_message=comment if needs_human else False,
+                chorus_state=decisive.state,
+                chorus_status_code=decisive.code,
+                chorus_status_date=decisive.date,
+                chorus_error_code=(decisive.error_code or decisive.code) if needs_human else False,
+                chorus_error_message=decisive.comment if needs_human else False,
             )
         self.write(vals)
         return line
+
+    def _chorus_state_line(self):
+        """The history line the state comes from, or None (the state is left as it is).
+
+        Odoo's own events (sent, sending failed, recycled, not found...) each start a new
+        stretch; within it, the newest event from the other side wins (by date, then by
+        the life cycle: lib.chorus_status.event_order). So the state depends on what
+        happened, never on the order notifications were read in.
+        """
+        self.ensure_one()
+        lines = self.chorus_history_ids.filtered(
+            lambda h: h.state and h.attempt == self.chorus_attempt
+        )
+        ours = lines.filtered(lambda h: h.source == "odoo")
+        base = max(ours, key=lambda h: h.id, default=None)
+        theirs = lines.filtered(lambda h: h.source != "odoo" and (not base or h.id > base.id))
+        if theirs:
+            return max(theirs, key=lambda h: (*event_order(h.date, h.state, h.code, h.event_key),
+                                              h.id))
+        return base
+
+
+def _no_nul(value):
+    """PostgreSQL refuses NUL in text: what the other side sent is stored without it."""
+    return value.replace("\x00", "") if isinstance(value, str) else value

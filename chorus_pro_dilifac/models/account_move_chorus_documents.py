@@ -202,21 +202,14 @@ class AccountMove(models.Model):
             )
         return pdfs
 
-    def _chorus_build_document(self, syntax=None, dilifac=False, with_pdf=True):
-        """(filename, bytes) of the document deposited for this invoice.
-
-        The invoice PDF goes inside the UBL (AdditionalDocumentReference) when
-        ``with_pdf``; Factur-X always needs it.
-        """
-        filename, content, _errors = self._chorus_build_document_and_errors(
-            syntax, dilifac, with_pdf
-        )
-        return filename, content
-
     def _chorus_build_document_and_errors(
         self, syntax=None, dilifac=False, with_pdf=True, pdf=None
     ):
-        """(filename, bytes, builder errors); ``pdf`` spares a rendering when known."""
+        """(filename, bytes, builder errors) of the document deposited for this invoice.
+
+        The invoice PDF goes inside the UBL (AdditionalDocumentReference) when
+        ``with_pdf``; Factur-X always needs it. ``pdf`` spares a rendering when known.
+        """
         self.ensure_one()
         syntax = syntax or self.company_id.chorus_syntax
         filename = chorus_file_name(self.name, syntax, attempt=self.chorus_attempt or 1)

@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_datetime
 
-from .account_move import ATTENTION_STATES, AWAITING_STATES
+from ..lib.chorus_status import ATTENTION, AWAITING, EDITABLE
 
 # Dilifac answers the next day from 10:00 and Chorus Pro within minutes: two days of
 # silence after a sending means something was lost on the way.
@@ -15,9 +15,6 @@ PORTAL_URLS = {
     "qualif": "https://chorus-pro.gouv.fr/qualif",
     "prod": "https://portail.chorus-pro.gouv.fr",
 }
-# States in which the transmitted document is the fiscal original (an invoice in error
-# or still to transmit has nothing valid on the other side yet).
-DEMATERIALISED_EXCLUDED = ("not_concerned", "to_transmit", "error")
 
 
 class AccountMove(models.Model):
@@ -77,7 +74,7 @@ class AccountMove(models.Model):
         limit = fields.Datetime.now() - NEWS_PATIENCE
         for move in self:
             move.chorus_news_overdue = bool(
-                move.chorus_state in AWAITING_STATES
+                move.chorus_state in AWAITING
                 # A portal upload has no channel back to Odoo: no news is expected.
                 and move.chorus_sent_transport != "portal"
                 and move.chorus_sent_on
@@ -135,8 +132,8 @@ class AccountMove(models.Model):
                          WHERE h.move_id = m.id AND h.source != 'odoo'
                            AND h.attempt = m.chorus_attempt))
             )""",
-            attention=ATTENTION_STATES,
-            awaiting=AWAITING_STATES,
+            attention=ATTENTION,
+            awaiting=AWAITING,
             limit=fields.Datetime.now() - NEWS_PATIENCE,
         )
         positive = (operator == "=") == value
@@ -161,7 +158,7 @@ class AccountMove(models.Model):
     @api.depends_context("tz")
     def _compute_chorus_duplicata_date(self):
         for move in self:
-            if move.chorus_sent_on and move.chorus_state not in DEMATERIALISED_EXCLUDED:
+            if move.chorus_sent_on and move.chorus_state not in EDITABLE:
                 tz = move.env.context.get("tz") or move.env.user.tz or "Europe/Paris"
                 move.chorus_duplicata_date = fields.Datetime.context_timestamp(
                     move.with_context(tz=tz), move.chorus_sent_on

@@ -18,34 +18,35 @@ import pytz
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..lib.chorus_api import parse_chorus_datetime
 from ..lib.chorus_status import (
+    FINAL,
+    SENDABLE,
+    chorus_flow_state,
+    chorus_invoice_state,
+    dilifac_state,
     flow_status_label,
     invoice_status_label,
-    summary_state,
 )
 from ..lib.dilifac_naming import invoice_file_name
-from ..lib.dilifac_notifications import (
-    DILIFAC_REJECTED,
-    DILIFAC_STATUS_LABELS,
-    SOURCE_DILIFAC,
-)
-from ..lib.errors import UNKNOWN_OUTCOME, TransportError
+from ..lib.dilifac_notifications import DILIFAC_STATUS_LABELS, SOURCE_DILIFAC
+from ..lib.errors import TRANSIENT, UNKNOWN_OUTCOME, TransportError
 
 _logger = logging.getLogger(__name__)
 
-SENDABLE_STATES = ("to_transmit", "error")
 # How long an unconfirmed deposit may stay unknown before a human is asked to check.
 UNKNOWN_OUTCOME_PATIENCE = datetime.timedelta(hours=24)
 # A sending younger than this may still be running in another process: never touch it.
 UNKNOWN_OUTCOME_GRACE = datetime.timedelta(minutes=15)
 CRON_BATCH = 50
+# Code of a failure that is not the other side's answer (a bug, a lost database
+# connection...): unlike UNKNOWN_OUTCOME it says nothing of how far the upload went.
+UNEXPECTED = "UNEXPECTED"
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
-
-
-def _chorus_summary(code):
-    """Odoo summary state of a Chorus Pro invoice status ('sent' there means deposited)."""
-    state = summary_state(code)
-    return "integrated" if state == "sent" else state
+# A notification file that cannot be applied this many runs in a row is set aside.
+DILIFAC_REFUSAL_RUNS = 3
+# First key of the advisory lock held while a company's notification files are read.
+DILIFAC_POLL_LOCK = 0x43504446
 
 
 class AccountMove(models.Model):
@@ -70,7 +71,8 @@ class AccountMove(models.Model):
 
         Invalid invoices are reported and left untouched; the others go on. Through the
         API, the valid invoices of a company leave in one flow (a zip) when there are
-        several. In cron mode invoices locked by another transaction are skipped.
+        several. Invoices another transaction holds are skipped (reported to a user, not
+        to the scheduled action), never waited for.
         """
         failures = {}
         moves = self.filtered(
@@ -87,9 +89,19 @@ class AccountMove(models.Model):
                         )
                     ]
                 continue
-            company_moves = company_moves._chorus_lock(skip_locked=from_cron)
+            locked = company_moves._chorus_lock()
+            if not from_cron:
+                for move in company_moves - locked:
+                    failures[move] = [
+                        _(
+                            "%s is being sent or checked by someone else right now: try "
+                            "again in a moment.",
+                            move.name,
+                        )
+                    ]
+            company_moves = locked
             # Decided before the look-ups: an invoice they put in error waits for a human.
-            sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE_STATES)
+            sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE)
             for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
                 failures.update(move._chorus_settle_unknown_outcome())
             if not sendable:
@@ -108,23 +120,21 @@ class AccountMove(models.Model):
                     failures.update(self._chorus_deliver_flow(company, {move: (filename, content)}))
         return failures
 
-    def _chorus_lock(self, skip_locked=False):
-        """Lock the invoices for this transaction; another sender gets an error (or, for a
-        cron, the invoices it cannot lock are left out)."""
+    def _chorus_lock(self):
+        """The invoices of ``self`` this transaction could lock; those another sender or
+        poller holds right now are left out (picked up by the next run)."""
         if not self:
             return self
-        mode = "SKIP LOCKED" if skip_locked else "NOWAIT"
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(
-                    f"SELECT id FROM account_move WHERE id IN %s FOR UPDATE {mode}",  # noqa: S608
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE SKIP LOCKED",
                     [tuple(self.ids)],
                 )
                 locked = {row[0] for row in self.env.cr.fetchall()}
-        except psycopg2.errors.LockNotAvailable:
-            raise UserError(
-                _("These invoices are being sent by someone else right now: try again in a moment.")
-            ) from None
+        except psycopg2.errors.SerializationFailure:
+            # Changed by another transaction since ours began: theirs, this time.
+            locked = set()
         self.invalidate_recordset()
         return self.browse([move_id for move_id in self.ids if move_id in locked])
 
@@ -146,7 +156,7 @@ class AccountMove(models.Model):
                 self.env.cr.execute(
                     "SELECT id FROM account_move WHERE id IN %s AND chorus_state IN %s"
                     " FOR UPDATE SKIP LOCKED",
-                    [tuple(self.ids), SENDABLE_STATES],
+                    [tuple(self.ids), SENDABLE],
                 )
                 claimed = {row[0] for row in self.env.cr.fetchall()}
         except psycopg2.errors.SerializationFailure:
@@ -172,11 +182,21 @@ class AccountMove(models.Model):
         if len(documents) == 1:
             ((_move, (_filename, content)),) = documents.items()
             return moves._chorus_transmit(client, content)
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
-            for move in moves:
-                flow.writestr(move.chorus_sent_filename, documents[move][1])
-        moves.write({"chorus_sent_filename": False})
+        try:
+            with self.env.cr.savepoint():
+                archive = io.BytesIO()
+                with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as flow:
+                    for move in moves:
+                        flow.writestr(move.chorus_sent_filename, documents[move][1])
+                moves.write({"chorus_sent_filename": False})
+        except Exception as error:  # noqa: BLE001 - claimed: recorded, never stranded
+            _logger.exception("Building the flow of %s failed", moves.mapped("name"))
+            # Nothing left Odoo: back to a state from which sending again is safe.
+            return moves._chorus_transmit_failed(
+                TransportError(
+                    TRANSIENT, _("The flow could not be built (%s)", error.__class__.__name__)
+                )
+            )
         stamp = fields.Datetime.now().strftime("%Y%m%d%H%M%S")
         return moves._chorus_transmit(
             client, archive.getvalue(), flow_name=f"FLUX_{stamp}_{len(moves)}.zip"
@@ -223,18 +243,41 @@ class AccountMove(models.Model):
         company = self[:1].company_id
         transport = self[:1].chorus_sent_transport
         try:
-            if transport == "api":
-                receipt = client.deposit_flow(
-                    flow_name or self.chorus_sent_filename, content, company.chorus_syntax
-                )
-                self.write({"chorus_flow_number": receipt["flow_number"]})
-                label = _("Deposited on Chorus Pro, flow %s", receipt["flow_number"])
-            else:
-                with client:
-                    client.upload(self.chorus_sent_filename, content)
-                label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
+            with self.env.cr.savepoint():
+                if transport == "api":
+                    receipt = client.deposit_flow(
+                        flow_name or self.chorus_sent_filename, content, company.chorus_syntax
+                    )
+                    self.write({"chorus_flow_number": receipt["flow_number"]})
+                    label = _("Deposited on Chorus Pro, flow %s", receipt["flow_number"])
+                else:
+                    with client:
+                        client.upload(self.chorus_sent_filename, content)
+                    label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
         except TransportError as error:
             return self._chorus_transmit_failed(error)
+        except Exception as error:  # noqa: BLE001 - the invoices are claimed: never stranded
+            return self._chorus_transmit_failed(self._chorus_unexpected(error))
+        try:
+            with self.env.cr.savepoint():
+                self._chorus_record_sent(label)
+        except Exception as error:  # noqa: BLE001 - sent, but not recorded: looked up later
+            return self._chorus_transmit_failed(self._chorus_unexpected(error))
+        self._chorus_commit()
+        return {}
+
+    def _chorus_unexpected(self, error):
+        """Any failure once an invoice is claimed is an unknown outcome: the invoice stays
+        'being sent', is looked up on the other side, and is handed to a person after a
+        day if nothing can be found (never sent twice, never stuck)."""
+        _logger.exception("Unexpected error while sending %s", self.mapped("name"))
+        return TransportError(
+            UNKNOWN_OUTCOME,
+            _("Unexpected error while sending (%s)", error.__class__.__name__),
+            code=UNEXPECTED,
+        )
+
+    def _chorus_record_sent(self, label):
         self.write({"chorus_sent_on": fields.Datetime.now()})
         for move in self:
             move._chorus_apply_event(
@@ -245,8 +288,6 @@ class AccountMove(models.Model):
                 state="sent",
                 event_key=f"sent:{move.chorus_attempt}",
             )
-        self._chorus_commit()
-        return {}
 
     def _chorus_transmit_failed(self, error):
         failures = {}
@@ -254,7 +295,10 @@ class AccountMove(models.Model):
             if error.kind == UNKNOWN_OUTCOME:
                 # Stays 'sending': looked up on the other side before any new sending.
                 move._chorus_apply_event(
-                    "odoo", "UNKNOWN_OUTCOME", _("No answer after sending"), comment=str(error)
+                    "odoo",
+                    "SEND_INTERRUPTED" if error.code == UNEXPECTED else "UNKNOWN_OUTCOME",
+                    _("No answer after sending"),
+                    comment=str(error),
                 )
                 failures[move] = [
                     _(
@@ -296,10 +340,24 @@ class AccountMove(models.Model):
         if fields.Datetime.now() - self.chorus_send_started_on < UNKNOWN_OUTCOME_GRACE:
             return {self: [_("%s is being sent right now: nothing is sent twice.", self.name)]}
         try:
-            if self.chorus_sent_transport == "dilifac":
-                return self._chorus_settle_dilifac()
-            return self._chorus_settle_api()
-        except (TransportError, UserError) as error:
+            with self.env.cr.savepoint():
+                if self.chorus_sent_transport == "dilifac":
+                    return self._chorus_settle_dilifac()
+                return self._chorus_settle_api()
+        except Exception as error:  # noqa: BLE001 - a look-up that keeps failing ends with a person
+            if not isinstance(error, (TransportError, UserError)):
+                _logger.exception("Looking up the last sending of %s failed", self.name)
+                error = self._chorus_unexpected(error)
+            if fields.Datetime.now() - self.chorus_send_started_on > UNKNOWN_OUTCOME_PATIENCE:
+                return self._chorus_wait_or_ask(
+                    _(
+                        "%(invoice)s: whether its last sending arrived could not be checked "
+                        "for a day (%(error)s). Check the Chorus Pro portal or the Dilifac "
+                        "follow-up page, then send it again if it is not there.",
+                        invoice=self.name,
+                        error=error,
+                    )
+                )
             return {
                 self: [
                     _(
@@ -369,8 +427,9 @@ class AccountMove(models.Model):
             "chorus_invoice",
             item.get("status") or "DEPOSEE",
             invoice_status_label(item.get("status")),
+            date=parse_chorus_datetime(item.get("dateHeureEtatCourant")),
             chorus_invoice_id=item.get("chorus_id"),
-            state=_chorus_summary(item.get("status")),
+            state=chorus_invoice_state(item.get("status")),
             event_key=f"found:{self.chorus_attempt}",
         )
         return {}
@@ -422,7 +481,8 @@ class AccountMove(models.Model):
             "followed": base
             + [
                 ("chorus_invoice_id", "!=", False),
-                ("chorus_state", "not in", ("paid", "rejected", "cancelled", "error")),
+                # An invoice in error waits for a person, not for Chorus Pro.
+                ("chorus_state", "not in", (*FINAL, "error")),
             ],
         }
         totals = {key: self.search_count(domain) for key, domain in domains.items()}
@@ -443,15 +503,24 @@ class AccountMove(models.Model):
 
     def _chorus_guarded(self, moves, func, *args):
         """Run one unit of polling work; a failure is logged, never raised, and does not
-        stop the others."""
+        stop the others. Invoices another sender or poller holds are skipped quietly:
+        the next run takes them."""
         try:
             with self.env.cr.savepoint():
+                if moves._chorus_lock() != moves:
+                    _logger.info("Chorus Pro polling: %s busy, left for the next run",
+                                 moves.mapped("name"))
+                    return
                 func(*args)
+        except psycopg2.errors.SerializationFailure:
+            _logger.info("Chorus Pro polling: %s changed meanwhile, left for the next run",
+                         moves.mapped("name"))
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
         except Exception:
             _logger.exception("Chorus Pro polling of %s failed", moves.mapped("name"))
-        self._chorus_commit()
+        finally:
+            self._chorus_commit()
 
     def _chorus_apply_flow_report(self, client, flow_number):
         report = client.get_flow_report(flow_number)
@@ -486,8 +555,10 @@ class AccountMove(models.Model):
                     "chorus_invoice",
                     item["status"] or "DEPOSEE",
                     invoice_status_label(item["status"]),
+                    # Chorus Pro's date, not ours: the state compares it with its history.
+                    date=parse_chorus_datetime(item.get("dateHeureEtatCourant")),
                     chorus_invoice_id=item["chorus_id"],
-                    state=_chorus_summary(item["status"]),
+                    state=chorus_invoice_state(item["status"]),
                     event_key=f"found:{move.chorus_attempt}",
                 )
             else:
@@ -500,7 +571,7 @@ class AccountMove(models.Model):
                     flow_status_label(status),
                     comment=reason,
                     flow_number=flow_number,
-                    state="error",
+                    state=chorus_flow_state(status) or "error",
                     event_key=f"flow:{flow_number}",
                 )
 
@@ -518,7 +589,7 @@ class AccountMove(models.Model):
                 date=entry["date"],
                 comment=entry["comment"],
                 chorus_invoice_id=self.chorus_invoice_id,
-                state=_chorus_summary(code),
+                state=chorus_invoice_state(code),
                 event_key=f"status:{self.chorus_invoice_id}:{entry.get('histoStatutId')}",
             )
 
@@ -540,17 +611,25 @@ class AccountMove(models.Model):
         """
 
         def apply_file(filename, events):
-            # All of a file or none of it: the client archives it only if this returns.
+            # Every readable line of a file or none: the client archives it only if this
+            # returns.
             with self.env.cr.savepoint():
                 self._chorus_apply_dilifac_events(company, filename, events)
             self._chorus_commit()
 
-        with company._chorus_sftp_client() as client:
-            summary = client.process_notifications(
-                apply_file, pattern=company.chorus_dilifac_notification_pattern
-            )
-        for message in summary["messages"]:
-            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
+        summary = {"processed": [], "failed": [], "messages": [], "refused": {},
+                   "line_errors": {}, "too_large": []}
+        if not self._chorus_try_lock(DILIFAC_POLL_LOCK, company.id):
+            _logger.info("Dilifac notifications of %s: another run is at it", company.name)
+        else:
+            try:
+                summary = self._chorus_dilifac_read_files(company, apply_file)
+            except TransportError as error:  # the uploads below are still settled
+                _logger.warning("Dilifac notifications of %s: %s", company.name, error)
+                summary["messages"].append(str(error))
+            finally:
+                self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)",
+                                    [DILIFAC_POLL_LOCK, company.id])
         unknown = self.search(
             [
                 ("company_id", "=", company.id),
@@ -561,6 +640,71 @@ class AccountMove(models.Model):
         for move in unknown:
             self._chorus_guarded(move, move._chorus_settle_unknown_outcome)
         return summary
+
+    def _chorus_try_lock(self, *key):
+        """A lock of this database session (it outlives the commits made per file), so
+        that a second poller of the same company skips the run instead of reading the
+        same files at the same time."""
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", list(key))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _chorus_dilifac_read_files(self, company, apply_file):
+        limit = (company.chorus_dilifac_notification_max_mb or 10) * 1024 * 1024
+        with company._chorus_sftp_client() as client:
+            summary = client.process_notifications(
+                apply_file, pattern=company.chorus_dilifac_notification_pattern, size_limit=limit
+            )
+            self._chorus_dilifac_report_files(company, client, summary)
+        for message in summary["messages"]:
+            _logger.warning("Dilifac notifications of %s: %s", company.name, message)
+        return summary
+
+    @api.model
+    def _chorus_dilifac_report_files(self, company, client, summary):
+        """Tell the accountant (company chatter) about refused lines, and set aside a file
+        that passed the size limit or could not be applied DILIFAC_REFUSAL_RUNS runs in a
+        row: it is kept in the archive folder, never deleted, and stops blocking."""
+        partner = company.partner_id
+        for name, errors in summary["line_errors"].items():
+            partner.message_post(
+                body=_(
+                    "Dilifac notification file %(file)s: %(count)s line(s) refused and not "
+                    "applied, the others were (the file is kept in the archive folder):\n"
+                    "%(errors)s",
+                    file=name,
+                    count=len(errors),
+                    errors="\n".join(errors),
+                )
+            )
+        counts = dict(company.sudo().chorus_dilifac_refusals or {})
+        remaining = {}
+        for name in summary["failed"]:
+            runs = counts.get(name, 0) + 1
+            reason = summary["refused"].get(name) or _("not applied")
+            if runs < DILIFAC_REFUSAL_RUNS and name not in summary["too_large"]:
+                remaining[name] = runs
+                continue
+            try:
+                aside = client.set_aside(name)
+            except TransportError as error:
+                _logger.warning("Dilifac file %s could not be set aside: %s", name, error)
+                remaining[name] = runs
+                continue
+            partner.message_post(
+                body=_(
+                    "Dilifac notification file %(file)s could not be applied (%(reason)s, "
+                    "%(runs)s run(s)): it was moved aside as %(folder)s/%(aside)s on the "
+                    "Dilifac server, kept for a check. Later files are applied normally.",
+                    file=name,
+                    reason=reason,
+                    runs=runs,
+                    folder=client.archive_dir,
+                    aside=aside,
+                )
+            )
+        company.sudo().chorus_dilifac_refusals = remaining
+        self._chorus_commit()
 
     @api.model
     def _chorus_apply_dilifac_events(self, company, filename, events):
@@ -598,9 +742,6 @@ class AccountMove(models.Model):
             date = DILIFAC_TZ.localize(event.date).astimezone(pytz.utc).replace(tzinfo=None)
             if event.source == SOURCE_DILIFAC:
                 label = DILIFAC_STATUS_LABELS.get(event.status, event.status)
-                state = "error" if event.status == DILIFAC_REJECTED else None
-                if state is None and move.chorus_state in ("sending", "sent"):
-                    state = "sent"
                 move._chorus_apply_event(
                     "dilifac",
                     event.status,
@@ -609,7 +750,7 @@ class AccountMove(models.Model):
                     comment=event.message,
                     chorus_invoice_id=event.chorus_invoice_id,
                     event_key=event.event_key,
-                    state=state,
+                    state=dilifac_state(event.status),
                     error_code=event.error_code,
                 )
             else:
@@ -621,7 +762,7 @@ class AccountMove(models.Model):
                     comment=event.message,
                     chorus_invoice_id=event.chorus_invoice_id,
                     event_key=event.event_key,
-                    state=_chorus_summary(event.status),
+                    state=chorus_invoice_state(event.status),
                     error_code=event.error_code,
                 )
 

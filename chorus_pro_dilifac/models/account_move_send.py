@@ -1,5 +1,7 @@
 from odoo import _, api, models
 
+from ..lib.chorus_status import SENDABLE
+
 
 class AccountMoveSend(models.AbstractModel):
     """'by Chorus Pro' in Send & Print: the invoice PDF is rendered by Odoo as usual, then
@@ -19,7 +21,7 @@ class AccountMoveSend(models.AbstractModel):
             return (
                 self._is_applicable_to_company(method, move.company_id)
                 and move.move_type in ("out_invoice", "out_refund")
-                and move.chorus_state in ("to_transmit", "error", "sending")
+                and move.chorus_state in (*SENDABLE, "sending")
             )
         return super()._is_applicable_to_move(method, move, **move_data)
 

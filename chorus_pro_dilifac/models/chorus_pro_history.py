@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..lib.chorus_status import STATES
+
 HISTORY_SOURCES = [
     ("odoo", "Odoo"),
     ("dilifac", "Dilifac"),
@@ -11,7 +13,8 @@ HISTORY_SOURCES = [
 class ChorusProHistory(models.Model):
     """One event in the life of an invoice on its way to a public buyer: a deposit, a
     flow report, a Dilifac notification, a Chorus Pro status change. Never rewritten:
-    the invoice's summary state is derived from the newest line."""
+    the invoice's state is derived from these lines (``account.move._chorus_state_line``),
+    so reading the same events in another order gives the same state."""
 
     _name = "chorus.pro.history"
     _description = "Chorus Pro invoice history"
@@ -31,6 +34,10 @@ class ChorusProHistory(models.Model):
     comment = fields.Text(help="Reason given by the buyer, error text, or note.")
     chorus_invoice_id = fields.Char(string="Chorus Pro invoice id")
     flow_number = fields.Char(string="Flow number")
+    state = fields.Selection(
+        list(STATES), string="Resulting state", help="The invoice state this event means, if any."
+    )
+    error_code = fields.Char()
     attempt = fields.Integer(help="Which sending of the invoice this event belongs to.")
     event_key = fields.Char(
         index=True,

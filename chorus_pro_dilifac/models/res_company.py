@@ -116,6 +116,18 @@ class ResCompany(models.Model):
         required=True,
         help="Which files of the notifications folder are Dilifac notifications.",
     )
+    chorus_dilifac_notification_max_mb = fields.Integer(
+        string="Largest Dilifac notification file (MB)",
+        default=10,
+        help="A larger notification file is not read: it is set aside on the Dilifac server "
+        "and reported on the company's chatter.",
+    )
+    chorus_dilifac_refusals = fields.Json(
+        copy=False,
+        groups="base.group_system",
+        help="Notification files not applied yet, with the number of runs that tried: "
+        "set aside after a few runs.",
+    )
 
     @api.constrains("chorus_dilifac_gln")
     def _check_chorus_dilifac_gln(self):

@@ -75,6 +75,9 @@ class ResConfigSettings(models.TransientModel):
     chorus_dilifac_notification_pattern = fields.Char(
         related="company_id.chorus_dilifac_notification_pattern", readonly=False
     )
+    chorus_dilifac_notification_max_mb = fields.Integer(
+        related="company_id.chorus_dilifac_notification_max_mb", readonly=False
+    )
     chorus_sftp_archive_dir = fields.Char(
         related="company_id.chorus_sftp_archive_dir", readonly=False, groups=SECRET
     )

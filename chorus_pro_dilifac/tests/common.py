@@ -4,6 +4,7 @@ Partners reuse the SIRETs of the sandboxes' seed directory (sandboxes/seed_direc
 so the same records work against the local Chorus Pro and Dilifac sandboxes.
 """
 
+import os
 import sys
 import unittest
 from pathlib import Path
@@ -121,7 +122,8 @@ class ChorusProCommon(AccountTestInvoicingCommon):
 
 @tagged("post_install", "-at_install", "chorus_sandbox")
 class ChorusApiSandboxCommon(ChorusProCommon):
-    """The company talks to a local Chorus Pro sandbox over real HTTP."""
+    """The company talks to a local Chorus Pro sandbox over real HTTPS, trusting the
+    sandbox's certificate authority as a company trusts a private CA."""
 
     @classmethod
     def setUpClass(cls):
@@ -132,6 +134,14 @@ class ChorusApiSandboxCommon(ChorusProCommon):
         cls.sandbox = ChorusProSandbox()
         cls.sandbox.start()
         cls.addClassCleanup(cls.sandbox.stop)
+        # The sandbox's CA is trusted the standard way (requests' REQUESTS_CA_BUNDLE).
+        previous = os.environ.get("REQUESTS_CA_BUNDLE")
+        os.environ["REQUESTS_CA_BUNDLE"] = cls.sandbox.ca_file
+        cls.addClassCleanup(
+            lambda: os.environ.pop("REQUESTS_CA_BUNDLE")
+            if previous is None
+            else os.environ.__setitem__("REQUESTS_CA_BUNDLE", previous)
+        )
         credentials = cls.sandbox.credentials
         cls.company.write(
             {
@@ -140,8 +150,8 @@ class ChorusApiSandboxCommon(ChorusProCommon):
                 "chorus_piste_client_secret": credentials["client_secret"],
                 "chorus_tech_login": credentials["login"],
                 "chorus_tech_password": credentials["password"],
-                "chorus_api_oauth_url": cls.sandbox.url,
-                "chorus_api_base_url": cls.sandbox.url,
+                "chorus_api_oauth_url": cls.sandbox.https_url,
+                "chorus_api_base_url": cls.sandbox.https_url,
             }
         )
 

@@ -105,9 +105,8 @@ class TestChorusDocuments(ChorusDocumentsCommon):
         for syntax in (UBL, CII):
             for move in moves:
                 with self.subTest(syntax=syntax, move=move.name):
-                    report = validator.validate(
-                        move._chorus_build_document(syntax, with_pdf=False)[1], syntax
-                    )
+                    content = move._chorus_build_document_and_errors(syntax, with_pdf=False)[1]
+                    report = validator.validate(content, syntax)
                     self.assertEqual(
                         report.rule_ids("error"),
                         {"BR-CL-10"} if syntax == UBL else {"FX-SCH-A-000569", "FX-SCH-A-000581"},
@@ -116,7 +115,7 @@ class TestChorusDocuments(ChorusDocumentsCommon):
         for syntax in (UBL, CII):
             for move in moves:
                 with self.subTest(syntax=syntax, move=move.name, scheme="0009"):
-                    content = move._chorus_build_document(syntax, with_pdf=False)[1]
+                    content = move._chorus_build_document_and_errors(syntax, with_pdf=False)[1]
                     tree = etree.fromstring(content)
                     self.assertEqual(
                         set(
@@ -189,7 +188,9 @@ class TestChorusDocuments(ChorusDocumentsCommon):
 
     def test_ubl_for_dilifac_embeds_the_pdf_and_routes_on_glns(self):
         invoice = self._town_invoice()
-        filename, content = invoice._chorus_build_document(UBL, dilifac=True)
+        filename, content, _errors = invoice._chorus_build_document_and_errors(
+            UBL, dilifac=True
+        )
         self.assertEqual(filename, "UBL_INV-2026-00001.xml")
         tree = etree.fromstring(content)
         self.assertEqual(

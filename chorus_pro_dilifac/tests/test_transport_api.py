@@ -1,8 +1,10 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..lib.chorus_api import ChorusProClient
 from .common import ChorusApiSandboxCommon
 
 DEPOSIT = "/cpro/factures/v1/deposer/flux"
@@ -118,7 +120,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         failures = invoice._chorus_send()
         self.assertIn(invoice.name, failures[invoice][0])
         self.assertEqual(invoice.chorus_state, "to_transmit")
-        self.company.chorus_api_base_url = self.sandbox.url
+        self.company.chorus_api_base_url = self.sandbox.https_url
         self.assertFalse(invoice._chorus_send())
         self.assertEqual(invoice.chorus_state, "sent")
 
@@ -190,3 +192,36 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         draft_ok = self._invoice(self.town)
         draft_ok.button_draft()
         self.assertEqual(draft_ok.state, "draft")
+
+    def test_tls_failure_on_the_api_host_leaves_the_invoice_ready_to_retry(self):
+        invoice = self._invoice(self.town)
+        # The token host answers; the API host serves a certificate for another name.
+        self.company.chorus_api_oauth_url = self.sandbox.url
+        self.sandbox.set_tls_mode("wrong_name")
+        self.addCleanup(self.sandbox.set_tls_mode, "valid")
+        failures = invoice._chorus_send()
+        self.assertIn("certificate", failures[invoice][0])
+        self.assertEqual(invoice.chorus_state, "to_transmit")
+        self.assertFalse(self.sandbox.flows())
+        self.sandbox.set_tls_mode("valid")
+        self.assertFalse(invoice._chorus_send())
+        self.assertEqual(invoice.chorus_state, "sent")
+        self.assertEqual(len(self.sandbox.flows()), 1)
+
+    def test_any_error_after_the_claim_ends_in_a_state_a_person_sees(self):
+        invoice = self._invoice(self.town)
+        # Not a transport failure: a bug, or anything else nobody foresaw.
+        with patch.object(ChorusProClient, "deposit_flow", side_effect=RuntimeError("boom")):
+            failures = invoice._chorus_send()
+        self.assertIn(invoice.name, failures[invoice][0])
+        self.assertEqual(invoice.chorus_state, "sending", "may have left: looked up first")
+        self.assertIn("SEND_INTERRUPTED", invoice.chorus_history_ids.mapped("code"))
+        invoice.chorus_send_started_on -= timedelta(hours=25)
+        with patch.object(
+            ChorusProClient, "search_supplier_invoices", side_effect=RuntimeError("boom")
+        ):
+            failures = invoice._chorus_send()
+        self.assertEqual(invoice.chorus_state, "error", "handed over to a person after a day")
+        self.assertIn(invoice.name, failures[invoice][0])
+        self.assertTrue(invoice.chorus_needs_attention)
+        self.assertFalse(self.sandbox.flows(), "nothing was deposited behind the user's back")

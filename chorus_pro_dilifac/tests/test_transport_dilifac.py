@@ -1,3 +1,6 @@
+import os
+import pwd
+import shutil
 from datetime import timedelta
 
 from lxml import etree
@@ -180,3 +183,64 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         self.assertEqual(summary["processed"], ["NOTIF_unknown.csv"], summary["messages"])
         notes = self.company.partner_id.message_ids.mapped("body")
         self.assertTrue(any("FAC-OTHER-SOFTWARE-1" in note and "DLF-003" in note for note in notes))
+
+    def _outbox(self, name, content):
+        (self.sshd.root / "O" / name).write_bytes(content)
+        (self.sshd.root / "O" / (name + ".rdy")).write_bytes(b"")
+
+    def _company_notes(self):
+        return "\n".join(self.company.partner_id.message_ids.mapped("body"))
+
+    def test_a_nul_byte_refuses_its_line_and_the_rest_is_applied(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self._outbox(
+            "NOTIF_1.csv",
+            b"H;NOTIF;20261124\n"
+            b"D;CHORUS;" + invoice.name.encode() + b";DLF1;90001;SUSPENDUE;2026-11-24 10:00;"
+            b"E1;pi\xc3\xa8ce\x00 manquante\n"
+            b"D;DILIFAC;" + invoice.name.encode() + b";DLF1;90001;TRANSMIS;2026-11-24 09:00;;\n",
+        )
+        self._outbox(
+            "NOTIF_2.csv",
+            b"H;NOTIF;20261125\n"
+            b"D;CHORUS;" + invoice.name.encode() + b";DLF1;90001;MISE_A_DISPOSITION;"
+            b"2026-11-25 09:00;;\n",
+        )
+        summary = self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        self.assertEqual(summary["processed"], ["NOTIF_1.csv", "NOTIF_2.csv"])
+        self.assertEqual(invoice.chorus_state, "made_available")
+        self.assertNotIn("SUSPENDUE", invoice.chorus_history_ids.mapped("code"))
+        self.assertIn("TRANSMIS", invoice.chorus_history_ids.mapped("code"))
+        notes = self._company_notes()
+        self.assertIn("NOTIF_1.csv", notes)
+        self.assertIn("line 2", notes)
+        self.assertTrue((self.sshd.root / "ARC" / "NOTIF_1.csv").exists(), "kept as it came")
+
+    def test_an_unreadable_entry_is_set_aside_after_three_runs(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        folder = self.sshd.root / "O" / "NOTIF_0.csv"
+        folder.mkdir()
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
+        self.addCleanup(shutil.rmtree, self.sshd.root / "ARC" / "REFUSED_NOTIF_0.csv",
+                        ignore_errors=True)
+        user = pwd.getpwnam(self.sshd.username)
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        (self.sshd.root / "O" / "NOTIF_0.csv.rdy").write_bytes(b"")
+        for run in (1, 2, 3):
+            self.dilifac_round()
+            self.assertEqual(invoice.chorus_state, "made_available", f"run {run}: applied")
+            self.assertEqual(folder.exists(), run < 3)
+        self.assertTrue((self.sshd.root / "ARC" / "REFUSED_NOTIF_0.csv").is_dir(), "kept")
+        notes = self._company_notes()
+        self.assertIn("NOTIF_0.csv", notes)
+        self.assertIn("REFUSED_NOTIF_0.csv", notes)
+
+    def test_an_oversized_file_is_set_aside_and_reported(self):
+        self.company.chorus_dilifac_notification_max_mb = 1
+        self._outbox("NOTIF_big.csv", b"H;NOTIF;20261124\n" + b"D;x\n" * 300_000)
+        summary = self.env["account.move"]._chorus_dilifac_poll_company(self.company)
+        self.assertEqual(summary["too_large"], ["NOTIF_big.csv"])
+        self.assertTrue((self.sshd.root / "ARC" / "REFUSED_NOTIF_big.csv").exists())
+        self.assertIn("NOTIF_big.csv", self._company_notes())

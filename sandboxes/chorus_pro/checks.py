@@ -362,13 +362,16 @@ def _total_errors(data):
     return errors
 
 
-def check_invoice_document(xml_bytes, syntax, directory, already_deposited=None):
+def check_invoice_document(xml_bytes, syntax, directory, already_deposited=None,
+                           account_siret=None):
     """The integration errors of one invoice; an empty list means it would be accepted.
 
     ``directory`` comes from ``directory.load_directory``. ``already_deposited`` is an
     optional container of ``(supplier_siret, invoice_number)`` pairs already integrated
-    and not rejected, for the duplicate rule. For Factur-X, ``xml_bytes`` may also be
-    the PDF itself.
+    and not rejected, for the duplicate rule. ``account_siret`` is the structure of the
+    technical account that deposited: an invoice of another supplier is refused, as the
+    platform does (a technical account acts for its own structure only). For Factur-X,
+    ``xml_bytes`` may also be the PDF itself.
     """
     try:
         data = parse_invoice(xml_bytes, syntax)
@@ -382,6 +385,10 @@ def check_invoice_document(xml_bytes, syntax, directory, already_deposited=None)
         pairs.append(("FOURNISSEUR_INCONNU",
                       f"L'identifiant fournisseur de la demande de paiement (balise : "
                       f"{data.supplier_path}) n'est pas référencé dans notre système."))
+    elif account_siret and data.supplier_siret != account_siret:
+        pairs.append(("FOURNISSEUR_NON_RATTACHE",
+                      f"Le fournisseur de la demande de paiement ({data.supplier_siret}) "
+                      "n'est pas la structure à laquelle le compte technique est rattaché."))
     pairs += check_routing(directory, data.buyer_siret, data.service_code, data.engagement)
     if data.currency != "EUR":
         pairs.append(("DEVISE_NON_ACCEPTEE",

@@ -11,7 +11,10 @@ Test-only admin routes (no authentication, never exist on the real platform):
   ``http_500`` (answer 500, nothing done), ``drop`` (close the connection after reading the
   request, nothing done), ``timeout_after_commit`` (do the work, then hold the answer for
   ``hang_seconds`` and close without answering: the deposit is stored but the client
-  never hears of it), ``error_200`` (answer HTTP 200 with ``codeRetour`` 99, nothing done);
+  never hears of it), ``error_200`` (answer HTTP 200 with ``codeRetour`` 99, nothing done),
+  ``answer`` (answer HTTP 200 with the JSON ``body`` given, nothing done: a malformed answer);
+* ``POST /_sandbox/tls`` ``{mode}``: serve a ``valid``, ``self_signed`` or ``wrong_name``
+  certificate on the HTTPS port from the next connection on;
 * ``POST /_sandbox/set_status`` ``{idFacture, nouveauStatut, motif}``: buyer action;
 * ``POST /_sandbox/reset``: forget flows and invoices;
 * ``GET /_sandbox/invoices``, ``GET /_sandbox/flows``, ``GET /_sandbox/stats``.
@@ -25,6 +28,8 @@ import base64
 import binascii
 import datetime
 import json
+import shutil
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from .clock import SandboxClock
 from .directory import load_directory
 from .state import ApiError, ChorusPlatform
+from .tls import TLS_MODES, SandboxTls
 
 ROUTES = {
     "/cpro/transverses/v1/health-check": ("GET", None),
@@ -52,7 +58,12 @@ ROUTES = {
     "/cpro/engagementsJuridiques/v1/rechercher": ("POST", "search_engagements"),
 }
 TOKEN_PATH = "/api/oauth/token"
-FAILURE_MODES = ("http_500", "drop", "timeout_after_commit", "error_200")
+FAILURE_MODES = ("http_500", "drop", "timeout_after_commit", "error_200", "answer")
+
+
+class _QuietTlsServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client refusing the certificate is what a TLS fault injection wants."""
 
 
 def _gateway_error(status, error, description):
@@ -74,12 +85,23 @@ class ChorusProSandbox:
     manager. Seed data comes from ``sandboxes/seed_directory.json`` unless ``seed_path``.
     ``single_error_as_object`` sends a lone ``listeErreurDP`` entry as an object, like the
     official example (§2.3.1), to exercise clients' tolerance.
+
+    The same routes are served over HTTPS on ``tls_port`` (``https_url``), with a
+    certificate of a CA made at start (``ca_file``): clients trust it as a private CA,
+    through a CA bundle. ``tls_mode`` (or ``set_tls_mode``) serves a bad certificate
+    instead, to inject TLS failures.
     """
 
     def __init__(self, host="127.0.0.1", port=0, seed_path=None, clock=None, token_ttl=3600,
-                 log_path=None, single_error_as_object=False):
+                 log_path=None, single_error_as_object=False, tls_port=0, tls_mode="valid"):
         self.host = host
         self.port = port
+        self.tls_port = tls_port
+        self.tls_mode = tls_mode
+        self.tls = None
+        self._tls_dir = None
+        self._httpsd = None
+        self._tls_thread = None
         self.directory = load_directory(seed_path)
         self.clock = clock or SandboxClock()
         self.platform = ChorusPlatform(self.directory, self.clock, token_ttl=token_ttl,
@@ -101,7 +123,28 @@ class ChorusProSandbox:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="chorus-pro-sandbox", daemon=True)
         self._thread.start()
+        self._start_tls()
         return self.url
+
+    def _start_tls(self):
+        self._tls_dir = tempfile.mkdtemp(prefix="chorus-sandbox-tls-")
+        self.tls = SandboxTls(self._tls_dir, self.host, self.tls_mode)
+        self._httpsd = _QuietTlsServer((self.host, self.tls_port), _handler_class(self))
+        self._httpsd.daemon_threads = True
+        # The handshake runs in the request's thread: a silent client blocks nobody.
+        self._httpsd.socket = self.tls.context.wrap_socket(
+            self._httpsd.socket, server_side=True, do_handshake_on_connect=False)
+        self.tls_port = self._httpsd.server_address[1]
+        self._tls_thread = threading.Thread(target=self._httpsd.serve_forever, args=(0.05,),
+                                            name="chorus-pro-sandbox-tls", daemon=True)
+        self._tls_thread.start()
+
+    def set_tls_mode(self, mode):
+        """Serve another certificate (see ``TLS_MODES``) from the next connection on."""
+        if mode not in TLS_MODES:
+            raise ValueError(f"unknown TLS mode {mode!r}")
+        self.tls.set_mode(mode)
+        self.tls_mode = mode
 
     def stop(self):
         self._stopping.set()
@@ -110,6 +153,14 @@ class ChorusProSandbox:
             self._httpd.server_close()
             self._thread.join()
             self._httpd = None
+        if self._httpsd is not None:
+            self._httpsd.shutdown()
+            self._httpsd.server_close()
+            self._tls_thread.join()
+            self._httpsd = None
+        if self._tls_dir:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = None
 
     def __enter__(self):
         self.start()
@@ -121,6 +172,15 @@ class ChorusProSandbox:
     @property
     def url(self):
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def https_url(self):
+        return f"https://{self.host}:{self.tls_port}"
+
+    @property
+    def ca_file(self):
+        """The CA bundle a client trusts to talk to ``https_url``."""
+        return str(self.tls.ca_file)
 
     @property
     def oauth_url(self):
@@ -146,11 +206,11 @@ class ChorusProSandbox:
         self.clock.advance(seconds)
         self.platform.tick()
 
-    def fail_next(self, path, mode, count=1, hang_seconds=30):
+    def fail_next(self, path, mode, count=1, hang_seconds=30, body=None):
         if mode not in FAILURE_MODES:
             raise ValueError(f"unknown failure mode {mode!r}")
         with self._log_lock:
-            self._failures[path] = [(mode, hang_seconds)] * count
+            self._failures[path] = [(mode, hang_seconds, body)] * count
 
     def invoices(self):
         return self.platform.invoice_summaries()
@@ -165,7 +225,7 @@ class ChorusProSandbox:
     def _pop_failure(self, path):
         with self._log_lock:
             queue = self._failures.get(path)
-            return queue.pop(0) if queue else (None, 0)
+            return queue.pop(0) if queue else (None, 0, None)
 
     def _log(self, method, path, status):
         with self._log_lock:
@@ -264,8 +324,11 @@ class ChorusProSandbox:
                 return 200, {"now": self.clock.now().isoformat()}
             if (method, action) == ("POST", "fail_next"):
                 self.fail_next(body.get("path"), body.get("mode"), int(body.get("count") or 1),
-                               float(body.get("hang_seconds") or 30))
+                               float(body.get("hang_seconds") or 30), body=body.get("body"))
                 return 200, {"armed": body.get("path")}
+            if (method, action) == ("POST", "tls"):
+                self.set_tls_mode(body.get("mode"))
+                return 200, {"tls": self.tls_mode}
             if (method, action) == ("POST", "set_status"):
                 self.platform.tick()
                 return 200, self.platform.set_status(body)
@@ -303,7 +366,7 @@ def _handler_class(sandbox):
         def _handle(self, method):
             path = urlsplit(self.path).path
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            mode, hang_seconds = sandbox._pop_failure(path)
+            mode, hang_seconds, answer = sandbox._pop_failure(path)
             if mode == "drop":
                 sandbox._log(method, path, "dropped")
                 self.close_connection = True
@@ -313,6 +376,8 @@ def _handler_class(sandbox):
                                         "error_description": "Erreur interne simulée."}
             elif mode == "error_200":
                 status, payload = 200, {"codeRetour": 99, "libelle": "Erreur simulée."}
+            elif mode == "answer":
+                status, payload = 200, answer
             else:
                 status, payload = sandbox.dispatch(method, path, self.headers, raw)
             if mode == "timeout_after_commit":

@@ -94,6 +94,15 @@ def _minute(moment):
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def _iso_date(value):
+    """``YYYY-MM-DD``, the format of ``dateDepot`` (spec §2.2), whatever the syntax wrote
+    (CII's format 102 is ``YYYYMMDD``)."""
+    text = (value or "").strip()
+    if len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text[:10] or None
+
+
 def _iso(moment):
     return moment.astimezone().isoformat(timespec="milliseconds")
 
@@ -267,9 +276,12 @@ class ChorusPlatform:
             flow.content = b""
             return
         live = self._live_numbers()
+        account_siret = next((a.supplier_siret for a in self.directory.accounts
+                              if a.login == flow.login), None)
         rejected = 0
         for number, xml_bytes in documents:
-            errors = check_invoice_document(xml_bytes, flow.syntax, self.directory, live)
+            errors = check_invoice_document(xml_bytes, flow.syntax, self.directory, live,
+                                            account_siret=account_siret)
             if errors:
                 rejected += 1
                 flow.errors_dp += [{
@@ -332,7 +344,7 @@ class ChorusPlatform:
             "statut": invoice.status,
             "typeFacture": data.invoice_type,
             "typeDemandePaiement": "FACTURE",
-            "dateFacture": data.issue_date,
+            "dateFacture": _iso_date(data.issue_date),
             "dateDepot": invoice.deposited_at.date().isoformat(),
             "dateHeureEtatCourant": _minute(invoice.status_at),
             "commentaireEtatCourant": invoice.comment,

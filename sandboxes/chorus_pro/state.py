@@ -47,6 +47,7 @@ from .checks import (
     extract_invoices,
     parse_invoice,
 )
+from .clock import PARIS
 from .pdf import tiny_pdf
 
 LADDER = (
@@ -95,7 +96,8 @@ def _minute(moment):
 
 
 def _iso(moment):
-    return moment.astimezone().isoformat(timespec="milliseconds")
+    """The naive Paris time of the clock with its offset, as in the flow reports."""
+    return moment.replace(tzinfo=PARIS).isoformat(timespec="milliseconds")
 
 
 def _amount(value):

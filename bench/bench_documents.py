@@ -9,7 +9,7 @@ import os
 import time
 
 from odoo import Command
-from odoo.addons.chorus_pro_dilifac.lib.validation import default_validator
+from odoo.addons.chorus_pro_dilifac.lib.validation import worker_validator
 
 COUNT = int(os.environ.get("BENCH_INVOICES", "200"))
 UBL, CII = "IN_DP_E1_UBL_INVOICE", "IN_DP_E1_CII_16B"
@@ -100,7 +100,7 @@ moves = _setup(env)  # noqa: F821 (env is given by odoo-bin shell)
 # Compile the stylesheets once, as a running server would have done already.
 moves[:1]._chorus_prepare_documents(syntax=UBL, with_pdf=False)
 moves[:1]._chorus_prepare_documents(syntax=CII, with_pdf=False)
-print(f"\n{len(moves)} invoices, validator in {default_validator().mode} mode")
+print(f"\n{len(moves)} invoices, validator in {worker_validator().mode} mode")
 _timed("UBL 2.1: build + validate, no PDF", moves, syntax=UBL, with_pdf=False)
 _timed("CII D16B: build + validate, no PDF", moves, syntax=CII, with_pdf=False)
 _timed("UBL 2.1 + PDF: render, build, validate", moves, syntax=UBL, with_pdf=True)

@@ -27,7 +27,7 @@ from chorus_documents import (
 )
 from facturx import generate_from_binary
 
-from chorus_pro_dilifac.lib.chorus_api import ChorusProClient
+from chorus_pro_dilifac.lib.chorus_api import ChorusProClient, parse_chorus_datetime
 from chorus_pro_dilifac.lib.errors import TransportError
 from sandboxes.chorus_pro import (
     ChorusProSandbox,
@@ -36,6 +36,7 @@ from sandboxes.chorus_pro import (
     extract_invoices,
     load_directory,
 )
+from sandboxes.chorus_pro import state as state_module
 from sandboxes.chorus_pro.checks import UnreadableFlow
 from sandboxes.chorus_pro.pdf import tiny_pdf
 
@@ -565,6 +566,17 @@ def test_sandbox_clock():
     before = datetime.datetime.now().replace(microsecond=0)
     live.advance(3600)
     assert live.now() >= before + datetime.timedelta(seconds=3600)
+
+
+def test_live_times_read_back_as_the_moment_they_were_written():
+    """Chorus Pro writes Paris time (to the minute in histories, with the offset in flow
+    reports): read by the addon, a live sandbox time is now, not an hour off, so no buyer
+    answer looks older than the sending."""
+    before = datetime.datetime.now(datetime.UTC).replace(tzinfo=None, second=0, microsecond=0)
+    now = SandboxClock().now()
+    after = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    assert before <= parse_chorus_datetime(state_module._minute(now)) <= after
+    assert before <= parse_chorus_datetime(state_module._iso(now)) <= after
 
 
 def test_command_line_runs_the_sandbox(tmp_path):

@@ -9,6 +9,7 @@ import resource
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -196,7 +197,7 @@ def test_br_fr_findings_are_warnings_only(inprocess):
     assert all(f.rule_id.startswith("BR-FR-") and f.severity == v.WARNING for f in br_fr)
     assert {f.flag for f in br_fr} == {"fatal"}  # fatal in the rule set, still not blocking
     broken = inprocess.validate_ubl(
-        _replace(UBL_INVOICE, b"<cbc:BuyerReference>SERV-LECTURE" b"</cbc:BuyerReference>", b"")
+        _replace(UBL_INVOICE, b"<cbc:BuyerReference>SERV-LECTURE</cbc:BuyerReference>", b"")
     )
     assert broken.ok
     assert not [f for f in broken.errors if f.layer == v.LAYER_BR_FR]
@@ -289,6 +290,56 @@ def test_worker_is_reused_then_restarted_after_a_crash(worker):
     worker._worker.process.wait()
     assert worker.validate_ubl(UBL_INVOICE).ok
     assert worker._worker.process.pid != pid
+
+
+def test_a_worker_killed_under_a_request_is_replaced_transparently(worker):
+    worker.validate_ubl(UBL_INVOICE)
+    pid = worker.worker_pid
+    worker._worker.process.kill()  # not reaped yet: the next request meets a dying worker
+    assert worker.validate_ubl(UBL_INVOICE).ok
+    assert worker.worker_pid not in (None, pid)
+
+
+def test_worker_has_its_own_address_space_limit(worker):
+    worker.validate_ubl(UBL_INVOICE)
+    limits = Path(f"/proc/{worker.worker_pid}/limits").read_text()
+    line = next(line for line in limits.splitlines() if line.startswith("Max address space"))
+    assert line.split()[3] == str(v.WORKER_ADDRESS_SPACE), line
+
+
+def test_a_worker_grown_past_its_resident_size_is_replaced():
+    with v.Validator(mode="subprocess", max_rss=1) as validator:
+        assert validator.validate_ubl(UBL_INVOICE).ok
+        assert validator.worker_pid is None, "stopped after its answer"
+        assert validator.validate_ubl(UBL_INVOICE).ok
+
+
+def test_worker_ends_with_its_parent():
+    """A parent killed outright (SIGKILL, Odoo's hard limits) leaves no validator behind."""
+    script = textwrap.dedent(
+        f"""
+        import importlib.util, os, signal
+        spec = importlib.util.spec_from_file_location("validation", {v.__file__!r})
+        v = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(v)
+        validator = v.Validator(mode="subprocess")
+        validator.validate_ubl(open({str(FILES / "ubl_invoice.xml")!r}, "rb").read())
+        print(validator.worker_pid, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    worker_pid = int(result.stdout.split()[0])
+    deadline = 300
+    while deadline and Path(f"/proc/{worker_pid}").exists():
+        status = Path(f"/proc/{worker_pid}/status").read_text()
+        if "State:\tZ" in status:
+            break
+        deadline -= 1
+        time.sleep(0.1)
+    assert deadline, f"validation worker {worker_pid} outlived its parent"
 
 
 def test_auto_mode_follows_the_address_space_limit(monkeypatch):

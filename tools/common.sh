@@ -1,8 +1,10 @@
 # Shared steps of the test and demo commands: sourced, never run on its own.
 #
 # It finds the Odoo 18 tree, prepares the project's virtualenv, and runs a private
-# PostgreSQL 15 cluster under the git-ignored .run/ folder (as the `postgres` user, on a
-# port and socket directory of its own), so nothing outside the checkout is touched.
+# PostgreSQL 15 cluster (as the `postgres` user, on a port and socket directory of its own)
+# under the git-ignored .run/ folder, or, when the `postgres` user cannot reach that folder
+# (a checkout under /root or another private folder), under /var/tmp in a folder named
+# after the checkout.
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ODOO_SRC=${ODOO_SRC:-/opt/odoo/18.0}
@@ -11,6 +13,9 @@ VENV=${VENV:-$REPO/.venv}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR=$RUN_DIR/pg
 PG_SOCK=$PG_DIR/sock
+# A reload (memory limit, module install) makes Odoo re-execute itself as `python` found on
+# PATH (odoo/service/server.py, _reexec): the venv's python must come first.
+export PATH=$VENV/bin:$PATH
 DB_USER=odoo
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -64,9 +69,25 @@ free_port() {
 
 as_postgres() { runuser -u postgres -- "$@"; }
 
+pg_locate() {
+  # The cluster runs as `postgres`, which must reach its files: under a private folder
+  # (mode 0700, as /root is), it lives in /var/tmp, in a folder named after $RUN_DIR.
+  PG_DIR=$RUN_DIR/pg
+  if ! as_postgres test -x "$RUN_DIR"; then
+    PG_DIR=/var/tmp/chorus_pro_dilifac-pg-$(printf '%s' "$RUN_DIR" | sha1sum | cut -c1-12)
+    mkdir -p -m 700 "$PG_DIR"
+    [ "$(stat -c %U "$PG_DIR")" = postgres ] || [ "$(stat -c %U "$PG_DIR")" = root ] \
+      || die "$PG_DIR belongs to $(stat -c %U "$PG_DIR"), not postgres: remove it and try again."
+    chown postgres: "$PG_DIR"
+    chmod 700 "$PG_DIR"
+  fi
+  PG_SOCK=$PG_DIR/sock
+}
+
 pg_start() {
   mkdir -p "$RUN_DIR"
   chmod 755 "$RUN_DIR"
+  pg_locate
   # Several runs (tests, demo) may share the cluster: each holds a shared lock while it
   # runs, and the last one out stops the server (see pg_stop).
   exec 9>"$RUN_DIR/pg.lock"
@@ -75,10 +96,11 @@ pg_start() {
   flock -x 8
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
     say "Creating a private PostgreSQL cluster in $PG_DIR"
-    rm -rf "$PG_DIR"
+    rm -rf "${PG_DIR:?}"/*
     mkdir -p "$PG_DIR/sock"
     chown -R postgres: "$PG_DIR"
-    as_postgres "$PG_BIN/initdb" -A trust -U postgres -D "$PG_DIR/data" >/dev/null
+    as_postgres "$PG_BIN/initdb" -A trust -U postgres -D "$PG_DIR/data" >"$RUN_DIR/initdb.log" 2>&1 \
+      || { cat "$RUN_DIR/initdb.log" >&2; die "initdb failed in $PG_DIR (the postgres user must be able to write there): see $RUN_DIR/initdb.log"; }
   fi
   PG_PORT=$(cat "$PG_DIR/port" 2>/dev/null || true)
   if ! as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
@@ -118,10 +140,6 @@ db_password = False
 list_db = True
 http_interface = 127.0.0.1
 http_port = ${2:-$(free_port)}
-; SaxonC (the EN 16931 validator) cannot start under a lowered address-space limit
-limit_memory_hard = 0
-limit_time_real = 0
-limit_time_cpu = 0
 without_demo = False
 EOF
 }

@@ -3,10 +3,14 @@
 #
 # 1. checks the Odoo 18 tree (ODOO_SRC), 2. prepares .venv, 3. starts the private
 # PostgreSQL cluster, the Chorus Pro sandbox (HTTP) and the Dilifac sandbox (a real sshd),
-# 4. creates the database cpd_demo afresh with the addon and its demo data, then
+# 4. creates the database cpd_demo afresh with the addon, its demo data and French, then
 # tools/demo_setup.py configures two companies against the sandboxes and sends invoices
 # through them so that every Chorus Pro state is real, 5. serves Odoo on
 # http://localhost:8069 until Ctrl-C, which stops everything this script started.
+#
+# Odoo runs as in production: its default memory and time limits, two HTTP worker
+# processes and a cron worker (--workers=2 --max-cron-threads=1), and the venv's python
+# first on PATH (common.sh) so that a reload re-executes it with the same interpreter.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
@@ -105,7 +109,7 @@ say "Creating the database $DEMO_DB ($(elapsed))"
 fresh_db "$conf" "$DEMO_DB" demo
 
 say "Installing chorus_pro_dilifac with its demo data ($(elapsed))"
-odoo_bin -c "$conf" -d "$DEMO_DB" -i chorus_pro_dilifac --stop-after-init --log-level=warn \
+odoo_bin -c "$conf" -d "$DEMO_DB" -i chorus_pro_dilifac --load-language=fr_FR --stop-after-init --log-level=warn \
   >"$DEMO_DIR/install.log" 2>&1 || { tail -n 40 "$DEMO_DIR/install.log"; die "Installing chorus_pro_dilifac failed: see $DEMO_DIR/install.log"; }
 
 # wkhtmltopdf renders the invoice PDFs sent below with the styles the server serves, so a
@@ -114,8 +118,11 @@ start_odoo() {
   : >"$ODOO_LOG"
   # Not through the odoo_bin function: a function in the background is a subshell, and
   # its PID is not Odoo's.
+  # Several worker processes, as in production: the websocket (gevent) process needs a
+  # port of its own too.
   "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" \
-    --http-port="$HTTP_PORT" --logfile="$ODOO_LOG" "$@" >>"$ODOO_LOG" 2>&1 &
+    --http-port="$HTTP_PORT" --gevent-port="$(free_port)" --workers="${DEMO_WORKERS:-2}" \
+    --logfile="$ODOO_LOG" "$@" >>"$ODOO_LOG" 2>&1 &
   odoo_pid=$!
   pids+=($odoo_pid)
   local tries=0
@@ -141,11 +148,12 @@ odoo_bin shell -c "$conf" -d "$DEMO_DB" --no-http --log-level=warn <"$REPO/tools
 # -- Odoo ---------------------------------------------------------------------------------
 say "Restarting Odoo with its scheduled actions ($(elapsed))"
 stop_odoo
-start_odoo
+start_odoo --max-cron-threads=1
 
 cat <<EOF
 
   Odoo is ready after $(elapsed): http://localhost:$HTTP_PORT   login: admin   password: admin
+  (in French; Odoo server PID $odoo_pid, ${DEMO_WORKERS:-2} HTTP workers and a cron worker)
 
   Companies (switch in the top-right company menu):
     Librairie du Marché  sends through Dilifac (the local SFTP sandbox)

@@ -28,6 +28,9 @@ import sandboxes
 from sandboxes.dilifac.processor import DilifacProcessor
 
 T0 = time.time()
+# The demo is French: what this script writes (names, messages, dates) is written as a
+# French user would (French is installed by tools/demo.sh).
+env = env(context=dict(env.context, lang="fr_FR", tz="Europe/Paris"))
 SEED = json.loads((Path(sandboxes.__file__).parent / "seed_directory.json").read_text())
 CHORUS_URL = os.environ["DEMO_CHORUS_URL"]
 DILIFAC_ROOT = os.environ["DEMO_DILIFAC_ROOT"]
@@ -110,6 +113,10 @@ admin.write(
         "company_id": bookshop.id,
     }
 )
+# French users in Paris: the interface, the PDFs, the dates and the activities read French.
+demo_user = env.ref("base.user_demo", raise_if_not_found=False)
+(admin | (demo_user or env["res.users"])).write({"lang": "fr_FR", "tz": "Europe/Paris"})
+(bookshop | editions).partner_id.lang = "fr_FR"
 commit()
 
 step("Loading the French chart of accounts for Éditions du Port")
@@ -193,6 +200,7 @@ seine_maritime = env.ref("chorus_pro_dilifac.partner_seine_maritime")
 aube = env.ref("chorus_pro_dilifac.partner_aube")
 intercommunal = env.ref("chorus_pro_dilifac.partner_intercommunal_library")
 public_buyers = state | town | hospital | seine_maritime | aube | intercommunal
+(public_buyers | public_buyers.child_ids).lang = "fr_FR"
 term_30 = env.ref("chorus_pro_dilifac.payment_term_chorus_30_days")
 term_50 = env.ref("chorus_pro_dilifac.payment_term_chorus_50_days_sepa")
 for company in (bookshop, editions):

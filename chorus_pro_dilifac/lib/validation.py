@@ -8,11 +8,15 @@ Why it is built this way:
   shared by every call (Saxon executables are not thread-safe: calls are serialised by a lock).
 * SaxonC is a GraalVM native image that reserves a large address space when it loads: under a
   lowered ``RLIMIT_AS`` (``odoo-bin`` sets it to ``limit_memory_hard``) even ``import saxonche``
-  kills the whole process with ``graal_create_isolate error``, which no ``try`` can catch.
-  ``Validator(mode='auto')`` therefore validates in a long-lived worker process when the limit is
-  lowered. The worker runs *this file by path* (``python validation.py --serve``) so that the addon
-  package, which imports Odoo, is never imported; that is why this module imports nothing from the
-  addon. The worker raises its soft limits back to the hard limits before loading Saxon.
+  kills the whole process with ``graal_create_isolate error``, which no ``try`` can catch, and
+  its 32 GiB of reserved (not used) address space counts in the virtual size that Odoo compares
+  with ``limit_memory_soft`` (2 GiB) after each request, making Odoo recycle the process.
+  So no Odoo process ever loads SaxonC: Odoo validates through ``worker_validator()``, one
+  long-lived worker process per Odoo process, started on first use, restarted when it dies or
+  grows past ``WORKER_MAX_RSS``, and ended by the end of its parent (the EOF of its input pipe, or
+  its parent PID changing). The worker runs *this file by path* (``python validation.py --serve``)
+  so that the addon package, which imports Odoo, is never imported; that is why this module
+  imports nothing from the addon. In-process validation is for the DB-free tools (bench, tests).
 * BR-FR rules (French 2026 reform, "flux 2") are always reported as warnings: Chorus Pro does not
   enforce them on E1/E2 flows today, so they inform and never block.
 """
@@ -27,6 +31,7 @@ import select
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 try:
@@ -80,6 +85,19 @@ _FACTURX_XMP_NS = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 # Measured with SaxonC-HE 13.1: it fails to start under a 32 GiB address-space limit and starts
 # under 64 GiB.
 SAXON_MIN_ADDRESS_SPACE = 64 * 1024**3
+
+
+def _env_mib(name, default_mib):
+    value = os.environ.get(name, "").strip()
+    return (int(value) if value else default_mib) * 1024**2
+
+
+# The worker's own bounds (environment overrides, in MiB). Its RLIMIT_AS: SaxonC reserves
+# 32 GiB of heap address space at start (VmSize about 32.2 GiB, measured), so the limit leaves
+# a few GiB of native memory above that reservation and stops a runaway there. Its resident
+# size: past this, the worker is stopped after its answer and a new one starts on next use.
+WORKER_ADDRESS_SPACE = _env_mib("CHORUS_VALIDATOR_ADDRESS_SPACE_MB", 40 * 1024)
+WORKER_MAX_RSS = _env_mib("CHORUS_VALIDATOR_MAX_RSS_MB", 1024)
 
 _SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 _NON_BLOCKING_FLAGS = ("warning", "information", "info")
@@ -205,7 +223,7 @@ def _saxon(force=False):
                 raise ValidationUnavailable(
                     f"SaxonC cannot start under an address-space limit of {soft} bytes "
                     "(RLIMIT_AS, set by odoo-bin from limit_memory_hard): use "
-                    "Validator(mode='subprocess') or run Odoo with --limit-memory-hard=0"
+                    "Validator(mode='subprocess')"
                 )
             import saxonche
 
@@ -337,23 +355,48 @@ def validate_xml_inprocess(xml_bytes, family):
 # Out-of-process worker: JSON lines over stdin/stdout.
 
 
+class WorkerDied(ValidationUnavailable):
+    """The worker ended before answering (killed, crashed, out of memory): worth one retry."""
+
+
+def _resident_size():
+    """This process's resident set size in bytes (Linux), else its peak."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        if resource is None:
+            return 0
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class _Worker:
     """A ``validation.py --serve`` child, started once and fed one document per line."""
 
     def __init__(self, timeout):
         self.timeout = timeout
         self.pid_of_owner = os.getpid()
+        self.resident_size = 0
+        environment = dict(os.environ, CHORUS_VALIDATOR_PARENT=str(os.getpid()))
         self.process = subprocess.Popen(
             [sys.executable, os.path.abspath(__file__), "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
             start_new_session=True,  # a Ctrl-C meant for Odoo must not hit the worker mid-answer
+            env=environment,
         )
-        hello = self._read()
+        try:
+            hello = self._read()
+        except WorkerDied as exc:
+            raise ValidationUnavailable(str(exc)) from None  # a start failure is not retried
         if not hello.get("ready"):
             self.close()
             raise ValidationUnavailable(hello.get("error") or "validation worker did not start")
+
+    @property
+    def pid(self):
+        return self.process.pid
 
     def alive(self):
         return self.pid_of_owner == os.getpid() and self.process.poll() is None
@@ -368,15 +411,19 @@ class _Worker:
         answer = self._read()
         if "error" in answer:
             raise ValidationUnavailable("validation worker failed: " + answer["error"])
+        self.resident_size = answer.get("rss", 0)
         return ValidationReport.from_dict(answer["report"])
 
     def _read(self):
         ready, _w, _x = select.select([self.process.stdout], [], [], self.timeout)
         if not ready:
-            raise self._died(f"validation worker gave no answer within {self.timeout} s")
+            self.kill()
+            raise ValidationUnavailable(
+                f"the validation worker gave no answer within {self.timeout:.0f} s"
+            )
         line = self.process.stdout.readline()
         if not line:
-            raise self._died("validation worker exited")
+            raise self._died("the validation worker exited")
         return json.loads(line)
 
     def _died(self, message):
@@ -384,10 +431,16 @@ class _Worker:
         _soft, hard = address_space_limits()
         if hard is not None and hard < SAXON_MIN_ADDRESS_SPACE:
             message += (
-                f"; the hard address-space limit ({hard} bytes) is too small for SaxonC and the "
-                "worker cannot raise it: run Odoo with --limit-memory-hard=0"
+                f"; the hard address-space limit ({hard} bytes) may be too small for SaxonC, "
+                "which the worker cannot raise"
             )
-        return ValidationUnavailable(f"{message} (exit code {self.process.returncode})")
+        return WorkerDied(f"{message} (exit code {self.process.returncode})")
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close_pipes()
 
     def close(self):
         if self.process.poll() is None:
@@ -397,21 +450,50 @@ class _Worker:
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()
-        self.process.stdout.close()
+        self._close_pipes()
+
+    def _close_pipes(self):
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
 
-def _lift_inherited_limits():
-    """Raise the soft limits inherited from an odoo-bin worker to the hard limits (always allowed).
+def _set_worker_limits():
+    """The worker's own limits, whatever it inherited from an odoo-bin process.
 
-    RLIMIT_AS (``limit_memory_hard``) would stop SaxonC from starting; RLIMIT_CPU
-    (``limit_time_cpu``, set from the parent's own CPU time) would kill this long-lived process
-    after about a minute of work in total. The parent bounds each request by a timeout instead.
+    RLIMIT_AS is set to ``WORKER_ADDRESS_SPACE`` (the inherited ``limit_memory_hard`` would stop
+    SaxonC from starting); RLIMIT_CPU (``limit_time_cpu`` of the request that started the
+    worker) would kill this long-lived process after a minute of work in total: it goes back to
+    the hard limit, and the parent bounds each request by a timeout instead.
     """
     if resource is None:
         return
-    for limit in (resource.RLIMIT_AS, resource.RLIMIT_CPU):
-        _soft, hard = resource.getrlimit(limit)
-        resource.setrlimit(limit, (hard, hard))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > WORKER_ADDRESS_SPACE:
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_ADDRESS_SPACE, hard))
+    else:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+
+
+def _end_with_parent(parent_pid, interval=1.0):
+    """Exit when the parent process is gone, even in the middle of a long validation.
+
+    An idle worker already ends on the EOF of its input; this covers a busy one. Not
+    PR_SET_PDEATHSIG: it fires when the parent *thread* ends, and an Odoo request thread that
+    started the worker ends long before its process.
+    """
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="validation-parent-watch", daemon=True).start()
 
 
 def serve(stdin, stdout):
@@ -432,14 +514,17 @@ def serve(stdin, stdout):
             request = json.loads(line)
             document = base64.b64decode(request["document"])
             report = validate_xml_inprocess(document, request["family"])
-            send({"report": report.to_dict()})
+            send({"report": report.to_dict(), "rss": _resident_size()})
         except Exception as exc:  # reported to the parent; the worker stays up
             send({"error": f"{type(exc).__name__}: {exc}"})
     return 0
 
 
 def _serve_main():
-    _lift_inherited_limits()
+    parent = os.environ.get("CHORUS_VALIDATOR_PARENT")
+    if parent:
+        _end_with_parent(int(parent))
+    _set_worker_limits()
     # Keep the protocol channel private: anything native code prints goes to stderr instead.
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
@@ -458,11 +543,12 @@ class Validator:
     case under ``odoo-bin``). Thread-safe; a worker is restarted after a fork or a crash.
     """
 
-    def __init__(self, mode="auto", timeout=120.0):
+    def __init__(self, mode="auto", timeout=120.0, max_rss=None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.requested_mode = mode
         self.timeout = timeout
+        self.max_rss = WORKER_MAX_RSS if max_rss is None else max_rss
         self._lock = threading.Lock()
         self._worker = None
 
@@ -505,9 +591,32 @@ class Validator:
         if self.mode == "inprocess":
             return validate_xml_inprocess(xml_bytes, family)
         with self._lock:
-            if self._worker is None or not self._worker.alive():
-                self._worker = _Worker(self.timeout)
-            return self._worker.request(family, xml_bytes)
+            # A worker that died between two documents, or while reading this one (killed,
+            # out of memory), is replaced once: validating is free of side effects.
+            for attempt in (1, 2):
+                if self._worker is None or not self._worker.alive():
+                    self._worker = _Worker(self.timeout)
+                try:
+                    report = self._worker.request(family, xml_bytes)
+                except WorkerDied:
+                    self._worker = None
+                    if attempt == 2:
+                        raise
+                    continue
+                except ValidationUnavailable:
+                    if not self._worker.alive():
+                        self._worker = None
+                    raise
+                if self._worker.resident_size > self.max_rss:
+                    self._worker.close()  # its successor starts on the next document
+                    self._worker = None
+                return report
+
+    @property
+    def worker_pid(self):
+        """PID of the running worker, None when there is none (tests, measurements)."""
+        worker = self._worker
+        return worker.pid if worker is not None and worker.alive() else None
 
     def close(self):
         """Stop the worker, if any (a later call starts a new one)."""
@@ -575,6 +684,20 @@ def default_validator():
         return _DEFAULT[0]
 
 
+_WORKER = []
+
+
+def worker_validator():
+    """The process-wide ``Validator(mode='subprocess')``: what Odoo uses, so that no Odoo
+    process loads SaxonC and each has at most one validation worker."""
+    with _DEFAULT_LOCK:
+        if not _WORKER:
+            # Under Odoo's limit_time_real (120 s per request), so a stuck worker is killed
+            # and reported before Odoo kills the request.
+            _WORKER.append(Validator(mode="subprocess", timeout=60.0))
+        return _WORKER[0]
+
+
 def validate(document, syntax):
     return default_validator().validate(document, syntax)
 
@@ -593,7 +716,7 @@ def validate_facturx_pdf(pdf_bytes):
 
 def _close_default():
     with _DEFAULT_LOCK:
-        for validator in _DEFAULT:
+        for validator in _DEFAULT + _WORKER:
             validator.close()
 
 

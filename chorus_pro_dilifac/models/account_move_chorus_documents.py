@@ -11,7 +11,7 @@ from ..lib.codes import (
     MARKET_MAX_LENGTH,
 )
 from ..lib.filenames import chorus_file_name, safe_file_name
-from ..lib.validation import default_validator
+from ..lib.validation import ValidationUnavailable, worker_validator
 
 _logger = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ class AccountMove(models.Model):
             lambda m: with_pdf or (syntax or m.company_id.chorus_syntax) == SYNTAX_FACTURX
         )
         pdfs = needs_pdf._chorus_invoice_pdfs() if needs_pdf else {}
-        validator = default_validator()
+        validator = worker_validator()
         prepared = {}
         for move in self:
             move_syntax = syntax or move.company_id.chorus_syntax
@@ -310,7 +310,28 @@ class AccountMove(models.Model):
                 _("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
                 for error in builder_errors
             ]
-            report = validator.validate(content, move_syntax)
+            try:
+                report = validator.validate(content, move_syntax)
+            except ValidationUnavailable as exc:
+                _logger.warning(
+                    "Chorus Pro document of %s could not be validated: %s", move.name, exc
+                )
+                prepared[move] = {
+                    "filename": filename,
+                    "content": content,
+                    "errors": errors
+                    + [
+                        _(
+                            "Invoice %(invoice)s: its document could not be checked against the "
+                            "EN 16931 rules (%(error)s). Nothing was sent: try again in a "
+                            "moment, or ask your administrator if this persists.",
+                            invoice=move.name,
+                            error=exc,
+                        )
+                    ],
+                    "warnings": [],
+                }
+                continue
             validation_errors, warnings = move._chorus_validation_messages(report)
             errors += [
                 _(

@@ -239,17 +239,22 @@ class AccountMove(models.Model):
     def _chorus_schedule_alert(self):
         """Create the To-Do of the current situation unless it was already created."""
         self.ensure_one()
-        situation = self._chorus_alert_situation()
+        user = self._chorus_alert_user()
+        # Written in the language of the person who will read it, not the cron's.
+        localized = self.with_context(lang=user.lang or self.env.lang, tz=user.tz)
+        situation = localized._chorus_alert_situation()
         if not situation or situation[0] == self.chorus_alert_key:
             return
         key, summary, note = situation
         if self.chorus_alert_activity_id:
-            self.chorus_alert_activity_id.action_feedback(feedback=_("Superseded: %s", summary))
+            self.chorus_alert_activity_id.action_feedback(
+                feedback=localized.env._("Superseded: %s", summary)
+            )
         activity = self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=summary,
             note=note,
-            user_id=self._chorus_alert_user().id,
+            user_id=user.id,
         )
         self.write({"chorus_alert_key": key, "chorus_alert_activity_id": activity.id})
 

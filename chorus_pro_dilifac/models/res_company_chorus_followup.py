@@ -1,6 +1,6 @@
 import datetime
 
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.tools import format_date
 
 PASSWORD_REMINDER_DAYS = 15
@@ -39,22 +39,24 @@ class ResCompany(models.Model):
                 or today < expiry - datetime.timedelta(days=PASSWORD_REMINDER_DAYS)
             ):
                 continue
+            user = company._chorus_first_user("base.group_system") or company._chorus_first_user(
+                "account.group_account_manager"
+            )
+            # Written in the language of the person who will read it, not the cron's.
+            env = company.with_context(lang=user.lang or self.env.lang, tz=user.tz).env
             company.partner_id.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=expiry - datetime.timedelta(days=1),
-                summary=_(
+                summary=env._(
                     "Chorus Pro: the technical password expires on %s",
-                    format_date(self.env, expiry),
+                    format_date(env, expiry),
                 ),
-                note=_(
+                note=env._(
                     "Renew the password of the Chorus Pro technical account on the Chorus Pro "
                     "portal, then type the new password and its expiry date in the Accounting "
                     "settings of %s. Until then every call to Chorus Pro will be refused.",
                     company.name,
                 ),
-                user_id=(
-                    company._chorus_first_user("base.group_system")
-                    or company._chorus_first_user("account.group_account_manager")
-                ).id,
+                user_id=user.id,
             )
             company.chorus_password_reminded_for = expiry

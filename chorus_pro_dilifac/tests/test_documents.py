@@ -5,7 +5,7 @@ import base64
 import io
 
 from lxml import etree
-from odoo.addons.chorus_pro_dilifac.lib.validation import default_validator
+from odoo.addons.chorus_pro_dilifac.lib.validation import worker_validator
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import file_open
@@ -101,7 +101,7 @@ class TestChorusDocuments(ChorusDocumentsCommon):
         Chorus Pro's scheme 1, only the ISO 6523 checks on the SIRETs fire, and they are
         turned into warnings."""
         moves = self._discount_invoice() | self._credit_note() | self._invoice(self.state_buyer)
-        validator = default_validator()
+        validator = worker_validator()
         for syntax in (UBL, CII):
             for move in moves:
                 with self.subTest(syntax=syntax, move=move.name):
@@ -141,7 +141,7 @@ class TestChorusDocuments(ChorusDocumentsCommon):
 
     def test_broken_documents_are_flagged_with_their_rule(self):
         invoice = self._town_invoice()
-        validator = default_validator()
+        validator = worker_validator()
         ubl = self._document(invoice, UBL)
         cii = self._document(invoice, CII)
         cases = [
@@ -208,7 +208,7 @@ class TestChorusDocuments(ChorusDocumentsCommon):
             ("application/pdf", "INV-2026-00001.pdf"),
         )
         self.assertTrue(base64.b64decode(binary.text).startswith(b"%PDF-"))
-        report = default_validator().validate(content, UBL)
+        report = worker_validator().validate(content, UBL)
         self.assertEqual(invoice._chorus_validation_messages(report)[0], [])
 
     def test_facturx_pdf_carries_the_cii(self):

@@ -89,6 +89,31 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
         self.env["account.move"]._cron_chorus_followup()
         self.assertFalse(self.chorus_activities(invoice))
 
+    def test_alert_is_written_in_the_assignees_language(self):
+        """The scheduled action runs in English; the French accountant reads French."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["chorus_pro_dilifac"], ["fr_FR"])
+        accountant = self.env["res.users"].create(
+            {
+                "name": "Claire Martin",
+                "login": "claire.martin",
+                "lang": "fr_FR",
+                "tz": "Europe/Paris",
+                "company_id": self.company.id,
+                "company_ids": [self.company.id],
+                "groups_id": [self.env.ref("account.group_account_invoice").id],
+            }
+        )
+        invoice = self._invoice(self.town, invoice_user_id=accountant.id)
+        invoice._chorus_apply_event(
+            "chorus_invoice", "REJETEE", "Rejetée", comment="Mauvais prix", state="rejected"
+        )
+        self.env["account.move"].with_context(lang="en_US")._cron_chorus_followup()
+        activity = self.chorus_activities(invoice)
+        self.assertEqual(activity.user_id, accountant)
+        self.assertEqual(activity.summary, f"Chorus Pro : {invoice.name} rejetée")
+        self.assertIn("Traiter le rejet", str(activity.note))
+
     def test_password_expiry_reminder_once(self):
         today = fields.Date.context_today(self.company)
         partner = self.company.partner_id

@@ -50,6 +50,22 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.poll()
         self.assertEqual(len(invoice.chorus_history_ids), lines, "polling again adds nothing")
 
+    def test_no_answer_reads_older_than_the_sending(self):
+        """Chorus Pro writes its times in Paris time, to the minute: answers given within
+        the minute of the sending still come after it in the history."""
+        invoice = self._invoice(self.town)
+        self.assertFalse(invoice._chorus_send())
+        for _step in range(2):
+            self.sandbox.process_all()
+            self.poll()
+        self.play_buyer(invoice, "SERVICE_FAIT")
+        self.poll()
+        history = invoice.chorus_history_ids  # newest first, as the Chorus Pro tab shows it
+        self.assertEqual(history[0].code, "SERVICE_FAIT")
+        self.assertEqual(history[-1].code, "SENT")
+        for line in history:
+            self.assertGreaterEqual(line.date, invoice.chorus_sent_on, line.code)
+
     def test_a_second_click_never_deposits_twice(self):
         invoice = self._invoice(self.town)
         invoice._chorus_send()

@@ -47,6 +47,7 @@ from .checks import (
     extract_invoices,
     parse_invoice,
 )
+from .clock import PARIS
 from .pdf import tiny_pdf
 
 LADDER = (
@@ -104,7 +105,8 @@ def _iso_date(value):
 
 
 def _iso(moment):
-    return moment.astimezone().isoformat(timespec="milliseconds")
+    """The naive Paris time of the clock with its offset, as in the flow reports."""
+    return moment.replace(tzinfo=PARIS).isoformat(timespec="milliseconds")
 
 
 def _amount(value):

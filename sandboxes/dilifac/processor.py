@@ -39,6 +39,7 @@ from sandboxes.chorus_pro.checks import (
     check_invoice_document,
     parse_invoice,
 )
+from sandboxes.chorus_pro.clock import paris_now
 from sandboxes.chorus_pro.directory import load_directory
 
 from .notifications import NotificationLine, render_notification_file
@@ -128,7 +129,7 @@ class DilifacProcessor:
     ):
         self.root = Path(root_dir)
         self.directory = directory or load_directory(seed_path)
-        self.clock = clock or datetime.datetime.now
+        self.clock = clock or paris_now  # Dilifac writes Paris time, as Chorus Pro
         self.immediate = immediate
         self.release_time = release_time
         self.upload_dir = self.root / upload_dir

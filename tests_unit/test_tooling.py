@@ -1,0 +1,68 @@
+"""The test and demo commands on a newcomer's machine.
+
+A root user who clones into a private folder (mode 0700, as /root is) must get a working
+private PostgreSQL cluster: it runs as `postgres`, which cannot enter that folder.
+"""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _can_run_postgres():
+    if os.geteuid() != 0 or not (PG_BIN / "initdb").exists():
+        return False
+    return subprocess.run(["id", "postgres"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_run_postgres(), reason="needs root, PostgreSQL 15 and its user")
+def test_private_cluster_starts_from_a_checkout_in_a_private_folder(tmp_path):
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    checkout = private / "chorus_pro_dilifac"
+    (checkout / "tools").mkdir(parents=True)
+    shutil.copy(REPO / "tools" / "common.sh", checkout / "tools" / "common.sh")
+    env = {k: v for k, v in os.environ.items() if k not in ("RUN_DIR", "VENV", "PGHOST")}
+    script = f"""
+        set -euo pipefail
+        source {checkout}/tools/common.sh
+        pg_start
+        trap pg_stop EXIT
+        echo "cluster=$PG_DIR"
+        psql_admin -tAc "SELECT 'answer ' || 42"
+    """
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "answer 42" in result.stdout
+    cluster = next(
+        line.split("=", 1)[1] for line in result.stdout.splitlines() if line.startswith("cluster=")
+    )
+    try:
+        assert not cluster.startswith(str(private)), "postgres cannot reach the private folder"
+        assert Path(cluster).stat().st_uid == int(
+            subprocess.check_output(["id", "-u", "postgres"], text=True)
+        )
+        stopped = subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                f"{cluster}/data",
+                "status",
+            ],
+            capture_output=True,
+        )
+        assert stopped.returncode == 3, "the cluster is stopped when the command ends"
+    finally:
+        shutil.rmtree(cluster, ignore_errors=True)

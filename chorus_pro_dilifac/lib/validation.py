@@ -602,16 +602,16 @@ def _main(argv):
     if argv[1:] == ["--serve"]:
         return _serve_main()
     if len(argv) < 3:
-        print(f"usage: {argv[0]} --serve | SYNTAX FILE...", file=sys.stderr)
+        sys.stderr.write(f"usage: {argv[0]} --serve | SYNTAX FILE...\n")
         return 2
     failed = False
     for path in argv[2:]:
         with open(path, "rb") as handle:
             report = validate(handle.read(), argv[1])
         for finding in report.errors + report.warnings:
-            print(
+            sys.stdout.write(
                 f"{path}: {finding.severity} [{finding.layer}] {finding.rule_id} "
-                f"{finding.location}: {finding.message}"
+                f"{finding.location}: {finding.message}\n"
             )
         failed = failed or not report.ok
     return 1 if failed else 0

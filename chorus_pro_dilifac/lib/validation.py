@@ -12,7 +12,8 @@ Why it is built this way:
   ``Validator(mode='auto')`` therefore validates in a long-lived worker process when the limit is
   lowered. The worker runs *this file by path* (``python validation.py --serve``) so that the addon
   package, which imports Odoo, is never imported; that is why this module imports nothing from the
-  addon. The worker raises its soft limits back to the hard limits before loading Saxon.
+  addon but ``codes.py``, plain data, found beside it in that case. The worker raises its soft
+  limits back to the hard limits before loading Saxon.
 * BR-FR rules (French 2026 reform, "flux 2") are always reported as warnings: Chorus Pro does not
   enforce them on E1/E2 flows today, so they inform and never block.
 """
@@ -34,9 +35,15 @@ try:
 except ImportError:  # not POSIX: no address-space limit to worry about
     resource = None
 
-SYNTAX_UBL = "IN_DP_E1_UBL_INVOICE"
-SYNTAX_CII = "IN_DP_E1_CII_16B"
-SYNTAX_FACTURX = "IN_DP_E2_CII_FACTURX"
+try:
+    from .codes import SYNTAX_CII, SYNTAX_FACTURX, SYNTAX_UBL
+except ImportError:  # loaded by path (the worker, above): read codes.py, plain data, beside it
+    _path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codes.py")
+    _spec = importlib.util.spec_from_file_location("chorus_pro_dilifac_codes", _path)
+    _codes = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_codes)
+    SYNTAX_CII, SYNTAX_FACTURX = _codes.SYNTAX_CII, _codes.SYNTAX_FACTURX
+    SYNTAX_UBL = _codes.SYNTAX_UBL
 
 LAYER_XSD = "xsd"
 LAYER_EN16931 = "en16931"

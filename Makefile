@@ -11,7 +11,7 @@ bench:
 	./tools/bench.sh
 
 lint:
-	.venv/bin/ruff check chorus_pro_dilifac sandboxes tests_unit bench
+	./tools/lint.sh
 
 # Fetch the official Odoo 18.0 source into ODOO_SRC (default /opt/odoo/18.0) when missing.
 odoo:

@@ -7,7 +7,9 @@
     "countries": ["fr"],
     "license": "AGPL-3",
     "author": "chorus_pro_dilifac developers",
+    "maintainers": ["chorus-pro-dilifac"],
     "website": "https://github.com/chorus-pro-dilifac/chorus_pro_dilifac",
+    "development_status": "Beta",
     "depends": [
         "account",
         "l10n_fr_account",
@@ -15,7 +17,7 @@
         "l10n_fr_facturx_chorus_pro",
     ],
     "external_dependencies": {
-        "python": ["requests", "paramiko", "facturx", "saxonche"],
+        "python": ["requests", "paramiko", "factur-x", "saxonche"],
     },
     "data": [
         "security/chorus_pro_security.xml",

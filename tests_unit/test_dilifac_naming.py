@@ -13,6 +13,10 @@ def test_name_is_ascii_only():
     assert name.isascii()
 
 
+def test_ligatures_are_transliterated_like_every_other_file_name():
+    assert invoice_file_name("R1", "Œuvres 2026/1") == "FAC_R1_OEuvres-2026-1.xml"
+
+
 def test_attempt_suffix_from_the_second_attempt():
     assert invoice_file_name("R1", "F1", attempt=1) == "FAC_R1_F1.xml"
     assert invoice_file_name("R1", "F1", attempt=2) == "FAC_R1_F1_2.xml"

@@ -212,9 +212,3 @@ def test_parser_rejects_inconsistent_files():
     with pytest.raises(pf.PortalFileError):
         pf.parse_portal_file(b"not xml")
 
-
-def test_size_limit_and_name():
-    assert pf.portal_filename() == "ExportChorusPro.xml"
-    assert pf.portal_file_size_warning(pf.PORTAL_FILE_SIZE_LIMIT) is None
-    message = pf.portal_file_size_warning(12_400_000)
-    assert "12.4 MB" in message and "10 MB" in message

@@ -8,6 +8,7 @@ TESTS = Path(__file__).resolve().parents[1] / "chorus_pro_dilifac" / "tests"
 
 def test_every_odoo_test_module_is_imported_by_the_package():
     on_disk = {path.stem for path in TESTS.glob("test_*.py")}
-    imported = set(re.findall(r"^from \. import (test_\w+)$", (TESTS / "__init__.py").read_text(), re.M))
+    package = (TESTS / "__init__.py").read_text()
+    imported = set(re.findall(r"^from \. import (test_\w+)$", package, re.M))
     assert on_disk - imported == set(), "add them to chorus_pro_dilifac/tests/__init__.py"
     assert imported - on_disk == set()

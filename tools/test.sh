@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"; .ci/run calls it).
 #
-# 1. checks the Odoo 18 tree (ODOO_SRC), 2. prepares .venv, 3. starts a private PostgreSQL,
-# installs the addon into a fresh database (log checked for warnings), 4. runs the DB-free
-# pytest suite (tests_unit/) and the Odoo suite (pytest-odoo, chorus_pro_dilifac/tests/),
-# 5. stops PostgreSQL, even on failure. Extra arguments go to both pytest runs (e.g. -k name).
+# 1. checks the Odoo 18 tree (ODOO_SRC), 2. prepares .venv and runs the linters
+# (tools/lint.sh), 3. starts a private PostgreSQL, installs the addon into a fresh database
+# (log checked for warnings), 4. runs the DB-free pytest suite (tests_unit/) and the Odoo
+# suite (pytest-odoo, chorus_pro_dilifac/tests/), 5. stops PostgreSQL, even on failure.
+# Extra arguments go to both pytest runs (e.g. -k name).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$REPO"
 
 prepare_host 1
+
+# Linters first (make lint: ruff, pylint-odoo, OCA's checks): seconds once installed; a
+# finding fails the run like a failed test, after the tests have run.
+say "Linters (tools/lint.sh)"
+lint_status=0
+./tools/lint.sh || lint_status=1
 
 pg_start
 trap pg_stop EXIT
@@ -57,4 +64,5 @@ say "Odoo suite (chorus_pro_dilifac/tests, pytest-odoo on $db)"
   --odoo-config="$conf" --odoo-database="$db" --odoo-log-level=warn --odoo-http "$@") \
   || { rc=$?; [ $rc -eq 5 ] || status=1; }
 
+[ $lint_status = 0 ] || { echo "The linters reported findings (see the top of this run)."; status=1; }
 exit $status

@@ -14,6 +14,18 @@ GLN_LOCAL_AUTHORITY = "3025594696108"
 GLN_STATE = "3025594697303"
 SIRET_STATE = "11000201100044"
 
+# Chorus Pro flow syntaxes (``syntaxeFlux``) the addon sends (chorus-pro.md §3.1).
+SYNTAX_UBL = "IN_DP_E1_UBL_INVOICE"
+SYNTAX_CII = "IN_DP_E1_CII_16B"
+SYNTAX_FACTURX = "IN_DP_E2_CII_FACTURX"
+SYNTAX_PORTAL = "IN_DP_E2_CPP_FACTURE_MIN"  # the "XML mixte" uploaded by hand (§6.4)
+# The document formats a company chooses from (the portal file is an export of its own).
+SYNTAXES = [
+    (SYNTAX_UBL, "UBL 2.1"),
+    (SYNTAX_CII, "CII D16B"),
+    (SYNTAX_FACTURX, "Factur-X (PDF)"),
+]
+
 DEBTOR_TYPES = [
     ("local_authority", "Local authority"),
     ("state", "State administration"),

@@ -3,7 +3,8 @@
 Default: ``FAC_<reseller id>_<invoice number>[_<attempt>].xml``.
 
 * ``/``, spaces and any other character unsafe in a remote file name become ``-``;
-  accents are transliterated and anything left outside ASCII is dropped.
+  accents and ligatures are transliterated and anything left outside ASCII is dropped
+  (``filenames.ascii_name_part``, the cleaner of every file name the addon writes).
 * Dilifac never overwrites a name it has seen, so a corrected resend of the same invoice
   number (after a REJETE, or a Chorus integration rejection) needs a new name: the ORM
   counts attempts and passes ``attempt``; the first attempt has no suffix, the second is
@@ -12,7 +13,8 @@ Default: ``FAC_<reseller id>_<invoice number>[_<attempt>].xml``.
 """
 import re
 import string
-import unicodedata
+
+from .filenames import ascii_name_part
 
 DEFAULT_TEMPLATE = "FAC_{reseller_id}_{invoice_number}{attempt_suffix}.xml"
 TEMPLATE_FIELDS = {"reseller_id", "invoice_number", "attempt", "attempt_suffix"}
@@ -20,13 +22,6 @@ TEMPLATE_FIELDS = {"reseller_id", "invoice_number", "attempt", "attempt_suffix"}
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]")
 # Suffixes the transport itself appends: a payload name must never end like them.
 RESERVED_SUFFIXES = (".tmp", ".rdy")
-
-
-def ascii_token(value):
-    """``value`` transliterated to ASCII with every unsafe character replaced by ``-``."""
-    decomposed = unicodedata.normalize("NFKD", str(value))
-    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
-    return _UNSAFE_RE.sub("-", ascii_text.strip())
 
 
 def invoice_file_name(reseller_id, invoice_number, attempt=1, template=DEFAULT_TEMPLATE):
@@ -38,8 +33,8 @@ def invoice_file_name(reseller_id, invoice_number, attempt=1, template=DEFAULT_T
     } - TEMPLATE_FIELDS
     if unknown:
         raise ValueError(f"unknown field(s) in the Dilifac file name template: {sorted(unknown)}")
-    reseller, number = ascii_token(reseller_id), ascii_token(invoice_number)
-    if not reseller.strip("-") or not number.strip("-"):
+    reseller, number = ascii_name_part(str(reseller_id)), ascii_name_part(str(invoice_number))
+    if not reseller or not number:
         raise ValueError("the reseller id and the invoice number must keep an ASCII character")
     name = template.format(
         reseller_id=reseller,

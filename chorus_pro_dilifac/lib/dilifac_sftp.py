@@ -234,8 +234,8 @@ class DilifacSftpClient:
             if closable is not None:
                 try:
                     closable.close()
-                except (paramiko.SSHException, OSError, EOFError):
-                    pass
+                except (paramiko.SSHException, OSError, EOFError):  # pylint: disable=except-pass
+                    pass  # closing a connection that already broke: nothing is left to release
 
     def _pinned_fingerprint(self):
         match = _FINGERPRINT_RE.search(self.host_key_fingerprint or "")

@@ -7,12 +7,14 @@ extension is mandatory; plain ASCII avoids any encoding surprise in the API, the
 import re
 import unicodedata
 
+from .codes import SYNTAX_CII, SYNTAX_FACTURX, SYNTAX_UBL
+
 MAX_LENGTH = 50
 
 _PREFIX_AND_EXTENSION = {
-    "IN_DP_E1_UBL_INVOICE": ("UBL_", ".xml"),
-    "IN_DP_E1_CII_16B": ("CII_", ".xml"),
-    "IN_DP_E2_CII_FACTURX": ("FX_", ".pdf"),
+    SYNTAX_UBL: ("UBL_", ".xml"),
+    SYNTAX_CII: ("CII_", ".xml"),
+    SYNTAX_FACTURX: ("FX_", ".pdf"),
 }
 # Letters NFKD does not decompose but French text uses.
 _LIGATURES = str.maketrans({"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss"})

@@ -91,21 +91,6 @@ class ParsedPortalInvoice(PortalInvoice):
     pj_mime_type: str = ""
 
 
-def portal_filename():
-    return PORTAL_FILENAME
-
-
-def portal_file_size_warning(size):
-    """A message for the user when a file of ``size`` bytes may be refused by the portal."""
-    if size <= PORTAL_FILE_SIZE_LIMIT:
-        return None
-    return (
-        f"The Chorus Pro file weighs {size / 1_000_000:.1f} MB, more than the "
-        f"{PORTAL_FILE_SIZE_LIMIT / 1_000_000:.0f} MB the portal is assumed to accept for one "
-        "file: upload fewer invoices per file."
-    )
-
-
 def format_amount(value):
     """'828.43': '.' separator, always 2 decimals, half-up (floats go through ``str``)."""
     return f"{Decimal(str(value)).quantize(_CENT, ROUND_HALF_UP):f}"

@@ -16,7 +16,7 @@ Why it is built this way:
   grows past ``WORKER_MAX_RSS``, and ended by the end of its parent (the EOF of its input pipe, or
   its parent PID changing). The worker runs *this file by path* (``python validation.py --serve``)
   so that the addon package, which imports Odoo, is never imported; that is why this module
-  imports nothing from the addon. In-process validation is for the DB-free tools (bench, tests).
+  imports nothing from the addon but ``codes.py`` (plain data, read beside it). In-process validation is for the DB-free tools (bench, tests).
 * BR-FR rules (French 2026 reform, "flux 2") are always reported as warnings: Chorus Pro does not
   enforce them on E1/E2 flows today, so they inform and never block.
 """
@@ -39,9 +39,15 @@ try:
 except ImportError:  # not POSIX: no address-space limit to worry about
     resource = None
 
-SYNTAX_UBL = "IN_DP_E1_UBL_INVOICE"
-SYNTAX_CII = "IN_DP_E1_CII_16B"
-SYNTAX_FACTURX = "IN_DP_E2_CII_FACTURX"
+try:
+    from .codes import SYNTAX_CII, SYNTAX_FACTURX, SYNTAX_UBL
+except ImportError:  # loaded by path (the worker, above): read codes.py, plain data, beside it
+    _path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "codes.py")
+    _spec = importlib.util.spec_from_file_location("chorus_pro_dilifac_codes", _path)
+    _codes = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(_codes)
+    SYNTAX_CII, SYNTAX_FACTURX = _codes.SYNTAX_CII, _codes.SYNTAX_FACTURX
+    SYNTAX_UBL = _codes.SYNTAX_UBL
 
 LAYER_XSD = "xsd"
 LAYER_EN16931 = "en16931"
@@ -725,16 +731,16 @@ def _main(argv):
     if argv[1:] == ["--serve"]:
         return _serve_main()
     if len(argv) < 3:
-        print(f"usage: {argv[0]} --serve | SYNTAX FILE...", file=sys.stderr)
+        sys.stderr.write(f"usage: {argv[0]} --serve | SYNTAX FILE...\n")
         return 2
     failed = False
     for path in argv[2:]:
         with open(path, "rb") as handle:
             report = validate(handle.read(), argv[1])
         for finding in report.errors + report.warnings:
-            print(
+            sys.stdout.write(
                 f"{path}: {finding.severity} [{finding.layer}] {finding.rule_id} "
-                f"{finding.location}: {finding.message}"
+                f"{finding.location}: {finding.message}\n"
             )
         failed = failed or not report.ok
     return 1 if failed else 0

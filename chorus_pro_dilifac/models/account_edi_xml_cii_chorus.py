@@ -11,11 +11,9 @@ from odoo.tools.pdf import (
     OdooPdfFileWriter,
 )
 
-from ..lib.codes import CREDIT_TRANSFER_CODES
+from ..lib.codes import CREDIT_TRANSFER_CODES, SYNTAX_CII
 from ..lib.filenames import chorus_file_name
 
-SYNTAX_CII = "IN_DP_E1_CII_16B"
-SYNTAX_FACTURX = "IN_DP_E2_CII_FACTURX"
 # The Factur-X EN 16931 profile; the Factur-X schematron refuses anything else here
 # (FX-SCH-A-000556), so the cadre cannot go in this element as GOBL does for CII.
 EN16931_GUIDELINE_ID = "urn:cen.eu:en16931:2017"

@@ -2,10 +2,9 @@ import base64
 
 from odoo import models
 
-from ..lib.codes import CREDIT_TRANSFER_CODES, recipient_gln
+from ..lib.codes import CREDIT_TRANSFER_CODES, SYNTAX_UBL, recipient_gln
 from ..lib.filenames import chorus_file_name
 
-SYNTAX_UBL = "IN_DP_E1_UBL_INVOICE"
 EN16931_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
 GLN_SCHEME = "0088"
 SIRET_EAS = "0009"

@@ -187,12 +187,6 @@ class AccountMove(models.Model):
         for move in self:
             move.chorus_needs_attention = move.chorus_state in ATTENTION
 
-    def _search_chorus_needs_attention(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError()
-        positive = (operator == "=") == value
-        return [("chorus_state", "in" if positive else "not in", ATTENTION)]
-
     def _chorus_check_not_transmitted(self):
         """A transmitted invoice is the fiscal original on the other side: it is corrected
         by a credit note (or recycled), never by editing it in Odoo."""

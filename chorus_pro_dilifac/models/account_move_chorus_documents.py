@@ -9,15 +9,15 @@ from ..lib.codes import (
     ENGAGEMENT_MAX_LENGTH,
     FORBIDDEN_SERVICE_CODES,
     MARKET_MAX_LENGTH,
+    SYNTAX_CII,
+    SYNTAX_FACTURX,
+    SYNTAX_UBL,
 )
 from ..lib.filenames import chorus_file_name, safe_file_name
 from ..lib.validation import ValidationUnavailable, worker_validator
 
 _logger = logging.getLogger(__name__)
 
-SYNTAX_UBL = "IN_DP_E1_UBL_INVOICE"
-SYNTAX_CII = "IN_DP_E1_CII_16B"
-SYNTAX_FACTURX = "IN_DP_E2_CII_FACTURX"
 # A single attachment may weigh at most 10 MB on Chorus Pro (chorus-pro.md §3.2).
 ATTACHMENT_MAX_BYTES = 10_000_000
 # Chorus Pro's own SIRET scheme '1' (§5.5) is not an ISO 6523 code, which the EN 16931

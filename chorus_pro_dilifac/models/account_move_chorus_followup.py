@@ -92,7 +92,7 @@ class AccountMove(models.Model):
         "chorus_history_ids.source",
         "payment_state",
     )
-    def _compute_chorus_needs_attention(self):
+    def _compute_chorus_needs_attention(self):  # pylint: disable=missing-return
         super()._compute_chorus_needs_attention()
         for move in self:
             move.chorus_needs_attention = (

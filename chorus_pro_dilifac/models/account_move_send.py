@@ -16,6 +16,15 @@ class AccountMoveSend(models.AbstractModel):
         return super()._is_applicable_to_company(method, company)
 
     @api.model
+    def _get_default_sending_method(self, move):
+        # The invoice's "Send to Chorus Pro" button opens Send & Print with Chorus Pro ticked.
+        if self.env.context.get("chorus_pro_preselect") and self._is_applicable_to_move(
+            "chorus_pro", move
+        ):
+            return "chorus_pro"
+        return super()._get_default_sending_method(move)
+
+    @api.model
     def _is_applicable_to_move(self, method, move, **move_data):
         if method == "chorus_pro":
             return (

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..lib.chorus_api import ChorusProClient
-from ..lib.codes import is_valid_gln
+from ..lib.codes import SYNTAX_UBL, SYNTAXES, is_valid_gln
 from ..lib.dilifac_naming import DEFAULT_TEMPLATE
 from ..lib.dilifac_sftp import (
     DEFAULT_NOTIFICATION_PATTERN,
@@ -15,11 +15,6 @@ TRANSPORTS = [
     ("dilifac", "Dilifac (SFTP)"),
     ("api", "Chorus Pro API"),
     ("portal", "Portal file (manual upload)"),
-]
-SYNTAXES = [
-    ("IN_DP_E1_UBL_INVOICE", "UBL 2.1"),
-    ("IN_DP_E1_CII_16B", "CII D16B"),
-    ("IN_DP_E2_CII_FACTURX", "Factur-X (PDF)"),
 ]
 # Credentials and connection settings: system administrators only (never accountants).
 SECRET = "base.group_system"
@@ -38,7 +33,7 @@ class ResCompany(models.Model):
     chorus_syntax = fields.Selection(
         SYNTAXES,
         string="Chorus Pro document format",
-        default="IN_DP_E1_UBL_INVOICE",
+        default=SYNTAX_UBL,
         required=True,
         help="The document deposited on Chorus Pro or uploaded to Dilifac.",
     )

@@ -11,6 +11,7 @@ from . import test_neutralize
 from . import test_partner
 from . import test_portal_export
 from . import test_security
+from . import test_send_and_print
 from . import test_tour
 from . import test_transport_api
 from . import test_transport_dilifac

@@ -38,6 +38,11 @@ class ChorusProCommon(AccountTestInvoicingCommon):
         cls.env["ir.config_parameter"].sudo().set_param(
             "report.url", f"http://127.0.0.1:{config['http_port']}"
         )
+        # Odoo's own runner holds the registry lock while tests run: the server answers
+        # wkhtmltopdf only through the test's cursor, as an HttpCase does.
+        if not cls.registry.in_test_mode():
+            cls.registry.enter_test_mode(cls.cr)
+            cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.company = cls.company_data["company"]
         cls.company.write(
             {
@@ -181,7 +186,6 @@ class ChorusDilifacSandboxCommon(ChorusProCommon):
         import os
         import shutil
         import tempfile
-        from pathlib import Path
 
         from sandboxes.dilifac.processor import DilifacProcessor
         from sandboxes.dilifac.sshd import SshdSandbox

@@ -115,9 +115,10 @@ class TestChorusInvoiceFields(ChorusProCommon):
             view = self.env.ref("account.view_account_invoice_filter")
             arch = view.get_combined_arch()
             from lxml import etree
+            from odoo.tools.safe_eval import safe_eval
 
             node = etree.fromstring(arch).xpath(f"//filter[@name='{filter_name}']")[0]
-            domain = eval(node.get("domain"))  # noqa: S307 - a view domain, as the web client does
+            domain = safe_eval(node.get("domain"))  # a view domain, as the web client reads it
             return set(action.search(domain + [("id", "in", ours)]).ids)
 
         self.assertEqual(found("chorus_to_transmit"), {to_transmit.id})

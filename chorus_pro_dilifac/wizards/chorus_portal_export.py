@@ -183,7 +183,7 @@ class ChorusProPortalExportLine(models.TransientModel):
     )
     amount_total = fields.Monetary(related="move_id.amount_total", string="Total")
     currency_id = fields.Many2one(related="move_id.currency_id")
-    missing = fields.Char(compute="_compute_missing", string="Missing")
+    missing = fields.Char(compute="_compute_missing")
 
     @api.depends(
         "buyer_siret",

@@ -154,8 +154,13 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_tour", {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Posted)",
         },
         {
-            content: "Send it to Chorus Pro",
+            content: "Send it to Chorus Pro: Send & Print opens with Chorus Pro ticked",
             trigger: "button[name=action_chorus_send]",
+            run: "click",
+        },
+        {
+            content: "Send",
+            trigger: ".modal button[name=action_send_and_print]:visible",
             run: "click",
         },
         {

@@ -1,5 +1,5 @@
 # The two commands a newcomer needs are `make demo` and `make test` (see README.rst).
-.PHONY: demo test bench lint
+.PHONY: demo test bench lint faults
 
 demo:
 	./tools/demo.sh
@@ -10,5 +10,8 @@ test:
 bench:
 	./tools/bench.sh
 
+faults:
+	./tools/faults.sh
+
 lint:
-	.venv/bin/ruff check chorus_pro_dilifac sandboxes tests_unit bench
+	.venv/bin/ruff check chorus_pro_dilifac sandboxes tests_unit bench faults

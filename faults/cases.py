@@ -35,7 +35,8 @@ def _race(c, stall_started, resume):
         barrier.wait()
         return c.send(agent)
 
-    futures = [world.pool.submit(press, agent) for agent in world.agents]
+    agents = [world.agent_at(0), world.agent_at(1)]
+    futures = [world.pool.submit(press, agent) for agent in agents]
     wait(lambda: stall_started() or all(f.done() for f in futures), 120, "a first sending")
     if stall_started():
         other = next((i for i, f in enumerate(futures) if f.done()), None)
@@ -43,16 +44,16 @@ def _race(c, stall_started, resume):
             wait(lambda: any(f.done() for f in futures), 60, "the second sender")
             other = next(i for i, f in enumerate(futures) if f.done())
         c.notes.append("second press during the first sending: "
-                       + (c.send(world.agents[other]) or "accepted")[:60].replace("\n", " "))
+                       + (c.send(agents[other]) or "accepted")[:60].replace("\n", " "))
         resume()
     for future in futures:
         future.result()
 
 
 @case("api: two processes send at once", "api",
-      "2 Odoo processes press Send on the same 3 invoices at the same instant; again mid-deposit")
+      "2 Odoo processes press Send on the same 2 invoices at the same instant; again mid-deposit")
 def api_two_senders(c):
-    c.invoices(3)
+    c.invoices(2)
     rule = c.world.proxy.arm(DEPOSIT, "delay", hold_seconds=60)
     _race(c, rule.forwarded.is_set, rule.release.set)
 
@@ -72,15 +73,16 @@ def dilifac_two_senders(c):
 def api_kill_after_deposit(c):
     c.invoices(2)
     rule = c.world.proxy.arm(DEPOSIT, "hold", hold_seconds=120)
-    future = c.world.pool.submit(c.send)
+    victim = c.world.agent_at(1)
+    future = c.world.pool.submit(c.send, victim)
     wait(rule.forwarded.is_set, 120, "the deposit to reach Chorus Pro")
-    c.world.agent.kill9()
+    victim.kill9()
     rule.release.set()
     try:
         future.result()
     except Exception:  # noqa: S110 (the process is gone: that is the point)
         pass
-    c.world.replace_agent(0)
+    c.world.replace_agent(1)
 
 
 @case("dilifac: kill -9 after the rename", "dilifac",
@@ -89,15 +91,16 @@ def dilifac_kill_after_rename(c):
     c.invoices(1)
     upload = c.world.sshd.root / "I"
     c.world.relay.arm(lambda direction: direction == "down" and _renamed_unmarked(upload))
-    future = c.world.pool.submit(c.send)
+    victim = c.world.agent_at(1)
+    future = c.world.pool.submit(c.send, victim)
     wait(c.world.relay.held.is_set, 120, "the rename")
-    c.world.agent.kill9()
+    victim.kill9()
     c.world.relay.drop()
     try:
         future.result()
     except Exception:  # noqa: S110
         pass
-    c.world.replace_agent(0)
+    c.world.replace_agent(1)
 
 
 def _renamed_unmarked(folder):
@@ -186,14 +189,14 @@ def api_timeout_after_deposit(c):
 
 @case("api: HTTP 503 on the deposit", "api", "503, nothing stored")
 def api_5xx(c):
-    c.invoices(2)
+    c.invoices(1)
     c.world.proxy.arm(DEPOSIT, "status", status=503)
     c.send()
 
 
 @case("api: HTTP 429 on the deposit", "api", "429 Too Many Requests, nothing stored")
 def api_429(c):
-    c.invoices(2)
+    c.invoices(1)
     c.world.proxy.arm(DEPOSIT, "status", status=429)
     c.send()
 
@@ -221,7 +224,7 @@ def api_401_mid_batch(c):
 @case("api: malformed JSON after the deposit", "api",
       "Chorus Pro stored the deposit and answered 200 with a cut JSON body")
 def api_garbage_after_deposit(c):
-    c.invoices(2)
+    c.invoices(1)
     c.world.proxy.arm(DEPOSIT, "garbage")
     c.send()
 
@@ -247,27 +250,26 @@ def api_tls(c):
 
 
 # -- hostile notification files -----------------------------------------------------------
+# One invoice is uploaded and processed by Dilifac, whose answer (RECU, TRANSMIS,
+# MISE_A_DISPOSITION) is then delivered by the case: part of it in a hostile file, the
+# rest in a genuine file that comes after it and must not be blocked by it.
 
-def _two_made_available(c):
-    """Two invoices uploaded and processed by Dilifac; returns the lines of its answer
-    per invoice, and removes the genuine file (each case writes its own version)."""
-    moves = c.invoices(2)
-    assert moves
+def _made_available(c):
+    """One invoice uploaded and processed by Dilifac; returns the lines of its answer and
+    removes the genuine file (each case delivers them its own way)."""
+    c.invoices(1)
     c.send()
     c.world.processor.run_once()
     outbox = c.world.sshd.root / "O"
     genuine = sorted(p for p in outbox.iterdir() if p.suffix == ".csv")
-    lines = {}
+    lines = []
     for path in genuine:
-        for line in path.read_text().splitlines():
-            fields = line.split(";")
-            if fields[0] == "D":
-                lines.setdefault(fields[2], []).append(line)
+        lines += [line for line in path.read_text().splitlines() if line.startswith("D;")]
         path.unlink()
         (outbox / (path.name + ".rdy")).unlink()
     c.seen_files.update(p.name for p in genuine)
-    first, second = (move["name"] for move in c.moves)
-    return lines[first], lines[second]
+    assert len(lines) == 3, lines
+    return lines
 
 
 def _file(lines):
@@ -275,28 +277,27 @@ def _file(lines):
     return ("\n".join([header, *lines]) + "\n").encode()
 
 
-def _stamp():
-    return datetime.datetime.now().strftime("%Y%m%d%H%M%S")
+def _deliver(c, hostile, genuine, must_apply):
+    """The hostile file, then a genuine one; ``must_apply``: the well-formed lines that
+    Odoo must apply (both files)."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d%H%M%S")
+    c.write_notification(f"NOTIF_{stamp}_0001.csv", hostile)
+    c.write_notification(f"NOTIF_{stamp}_0002.csv", _file(genuine))
+    c.note_lines(must_apply)
+    return f"NOTIF_{stamp}_0001.csv"
 
 
 @case("notifications: duplicate file", "dilifac", "the same notification file twice")
 def notif_duplicate(c):
-    a, b = _two_made_available(c)
-    stamp = _stamp()
-    c.write_notification(f"NOTIF_{stamp}_0001.csv", _file(a + b))
-    c.write_notification(f"NOTIF_{stamp}_0002.csv", _file(a + b))
-    c.note_lines(a + b)
+    lines = _made_available(c)
+    _deliver(c, _file(lines), lines, lines)
 
 
 @case("notifications: out of order", "dilifac",
       "payment (newer) read before 'service done' (older)")
 def notif_out_of_order(c):
-    a, b = _two_made_available(c)
-    stamp = _stamp()
-    c.write_notification(f"NOTIF_{stamp}_0001.csv", _file(a + b))
-    c.note_lines(a + b)
-    c.agent.call("cron", name="dilifac_poll")
-    made_available = a[-1].split(";")
+    lines = _made_available(c)
+    made_available = lines[-1].split(";")
     now = datetime.datetime.now()
 
     def buyer(status, delay):
@@ -307,63 +308,50 @@ def notif_out_of_order(c):
 
     paid = buyer("MISE_EN_PAIEMENT", datetime.timedelta(hours=2))
     done = buyer("SERVICE_FAIT", datetime.timedelta(hours=1))
-    c.write_notification(f"NOTIF_{stamp}_0002.csv", _file([paid]))
-    c.write_notification(f"NOTIF_{stamp}_0003.csv", _file([done]))
-    c.note_lines([paid, done])
-
-
-def _hostile_first(c, hostile, a, b, must_apply_from_hostile):
-    """A hostile file, then the genuine answer: the second must not be blocked."""
-    stamp = _stamp()
-    c.write_notification(f"NOTIF_{stamp}_0001.csv", hostile)
-    c.write_notification(f"NOTIF_{stamp}_0002.csv", _file(a + b))
-    c.note_lines(must_apply_from_hostile + a + b)
-    return f"NOTIF_{stamp}_0001.csv"
+    _deliver(c, _file([*lines, paid]), [done], [*lines, paid, done])
 
 
 @case("notifications: truncated file", "dilifac",
-      "a file cut in the middle of its last line, then a complete one")
+      "a file cut in the middle of its last line, then the rest")
 def notif_truncated(c):
-    a, b = _two_made_available(c)
-    content = _file(a)
-    cut = content[: len(content) - len(a[-1]) // 2 - 1]
-    # The cut line is lost on the way; the complete lines before it must be applied.
-    _hostile_first(c, cut, a[-1:], b, a[:-1])
+    lines = _made_available(c)
+    content = _file(lines)
+    cut = content[: len(content) - len(lines[-1]) // 2 - 1]
+    # The cut line comes again in the next file; the complete lines before it must apply.
+    _deliver(c, cut, lines[-1:], lines)
 
 
 @case("notifications: NUL byte", "dilifac",
-      "a line whose invoice number carries a NUL byte, then the genuine file")
+      "a line whose invoice number carries a NUL byte, then the rest")
 def notif_nul(c):
-    a, b = _two_made_available(c)
-    fields = a[-1].split(";")
+    lines = _made_available(c)
+    fields = lines[-1].split(";")
     fields[2] = fields[2][:3] + "\x00" + fields[2][3:]
-    hostile = _file(a[:-1] + [";".join(fields)])
-    _hostile_first(c, hostile, a[-1:], b, a[:-1])
+    _deliver(c, _file([*lines[:-1], ";".join(fields)]), lines[-1:], lines)
 
 
 @case("notifications: unreadable file", "dilifac",
-      "a notification file the SFTP account may not read, then the genuine file")
+      "a notification file the SFTP account may not read, then a readable one")
 def notif_unreadable(c):
-    a, b = _two_made_available(c)
-    name = _hostile_first(c, _file(a), a, b, [])
+    lines = _made_available(c)
+    name = _deliver(c, _file(lines), lines, lines)
     os.chmod(c.world.sshd.root / "O" / name, 0)
 
 
 @case("notifications: oversized file", "dilifac",
-      "a 55 MB notification file, then the genuine file")
+      "a 55 MB notification file, then a normal one")
 def notif_oversized(c):
-    a, b = _two_made_available(c)
-    fields = a[0].split(";")
-    fields[5] = "TRANSMIS"
+    lines = _made_available(c)
+    fields = lines[1].split(";")
     fields[8] = "x" * (55 * 1024 * 1024)
-    _hostile_first(c, _file([";".join(fields)]), a, b, [])
+    _deliver(c, _file([";".join(fields)]), lines, lines)
 
 
 @case("notifications: unknown invoice", "dilifac",
-      "a notification for an invoice Odoo does not have, then the genuine file")
+      "a notification for an invoice Odoo does not have, then the rest")
 def notif_unknown(c):
-    a, b = _two_made_available(c)
-    fields = a[-1].split(";")
+    lines = _made_available(c)
+    fields = lines[-1].split(";")
     fields[2] = "FAC/2099/99999"
-    _hostile_first(c, _file([";".join(fields)] + a), a[:0], b, a)
+    _deliver(c, _file([";".join(fields), *lines[:-1]]), lines[-1:], lines)
     c.unknown_numbers.append("FAC/2099/99999")

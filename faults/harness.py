@@ -152,7 +152,13 @@ class World:
 
     @property
     def agent(self):
-        return self.agents[0]
+        return self.agent_at(0)
+
+    def agent_at(self, index):
+        agent = self.agents[index]
+        if isinstance(agent, concurrent.futures.Future):
+            agent = self.agents[index] = agent.result()
+        return agent
 
     def sql(self, query, params):
         """Read the database directly (the Odoo processes may be busy or dead)."""
@@ -162,14 +168,17 @@ class World:
             cr.execute(query, params)
             return cr.fetchall()
 
-    def replace_agent(self, index=0):
-        """A new Odoo process in place of one that was killed."""
-        self.agents[index] = Agent(self, f"{self.agents[index].name}+")
-        return self.agents[index]
+    def replace_agent(self, index):
+        """A new Odoo process in place of one that was killed (started in the background)."""
+        name = f"{self.agents[index].name}+"
+        self.agents[index] = self.pool.submit(Agent, self, name)
 
     def stop(self):
-        for agent in self.agents:
-            agent.close()
+        for index in range(len(self.agents)):
+            try:
+                self.agent_at(index).close()
+            except Exception:  # noqa: S110 (a replacement that could not start)
+                pass
         for part in (self.proxy, self.tls, self.relay):
             part.stop()
         self.sshd.stop()

@@ -29,9 +29,10 @@ class Rule:
 
     ``mode``: ``status`` (answer ``status`` at once, nothing passed on), ``hold`` (pass
     it on, then keep the answer until released or ``hold_seconds`` pass, then close
-    without answering), ``delay`` (the same, but the answer is then given), ``garbage`` (pass it on, answer 200 with a cut JSON body),
-    ``patch`` (pass it on, answer its JSON updated with ``patch``). ``skip`` matching
-    calls go through first; ``count`` calls are then hit (None: every later call).
+    without answering), ``delay`` (the same, but the answer is then given), ``garbage``
+    (pass it on, answer 200 with a cut JSON body), ``patch`` (pass it on, answer its JSON
+    updated with ``patch``). ``skip`` matching calls go through first; ``count`` calls
+    are then hit (None: every later call).
     """
 
     def __init__(self, path, mode, count=1, skip=0, status=None, patch=None, hold_seconds=60):

@@ -5,6 +5,7 @@ final state``, then ``fault matrix: N cases, D double deposits, L lost notificat
 S stranded invoices``; exits 1 when D, L or S is not 0.
 """
 import argparse
+import signal
 import sys
 import time
 import traceback
@@ -23,6 +24,14 @@ def main(argv=None):
     parser.add_argument("-k", dest="keyword", help="run only the cases whose name holds this")
     args = parser.parse_args(argv)
     selected = [c for c in CASES if not args.keyword or args.keyword in c[0]]
+
+    def interrupted(_signum, _frame):
+        raise KeyboardInterrupt
+
+    # Stopped from outside (Ctrl-C, tools/faults.sh's cleanup): sshd and the Odoo
+    # processes are stopped on the way out, even when started in the background.
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     started = time.monotonic()
     world = World(args.conf, args.db, args.work, args.http_port, args.odoo_bin)
     print(f"  set-up done in {time.monotonic() - started:.0f} s", flush=True)
@@ -42,17 +51,22 @@ def main(argv=None):
                 row = case.row()
             except Exception as error:  # the matrix goes on; the run fails
                 failed += 1
-                traceback.print_exc(file=sys.stderr)
-                print(f"{name} | {injected} | - | - | HARNESS ERROR: {error}"[:400], flush=True)
+                with open(f"{args.work}/harness.log", "a") as log:
+                    log.write(f"== {name}\n{traceback.format_exc()}\n")
+                summary = str(error).splitlines()[0][:200]
+                print(f"{name} | {injected} | - | - | HARNESS ERROR: {summary} "
+                      "(traceback in harness.log)", flush=True)
             else:
                 for key in totals:
                     totals[key] += row[key]
                 deposits = ",".join(str(n) for n in row["deposits"])
                 print(f"{row['case']} | {row['injected']} | {deposits} | {row['lost']} | "
                       f"{row['final']}  [{time.monotonic() - case_started:.0f} s]", flush=True)
-            finally:
-                if case.ids:
-                    world.agent.call("park", ids=case.ids)
+            if case.ids:
+                world.agent.call("park", ids=case.ids)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     finally:
         world.stop()
     print(f"fault matrix: {len(selected)} cases, {totals['double']} double deposits, "

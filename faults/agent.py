@@ -156,16 +156,23 @@ def cmd_send(ids, timeout=None):
         moves.action_chorus_send()
     except UserError as error:
         env.cr.rollback()
-        return {"error": str(error)}
+        return {"error": str(error), "crash": None}
+    except Exception as error:  # what a user would see as a traceback: noted in the row
+        env.cr.rollback()
+        return {"error": f"{type(error).__name__}: {error}", "crash": type(error).__name__}
     env.cr.commit()
-    return {"error": None}
+    return {"error": None, "crash": None}
 
 
 def cmd_cron(name):
     """Run a scheduled action's code as the cron worker would (Run Manually)."""
-    env.ref(CRONS[name]).method_direct_trigger()
+    try:
+        env.ref(CRONS[name]).method_direct_trigger()
+    except Exception as error:  # the cron worker logs it and rolls back: so do we
+        env.cr.rollback()
+        return f"{type(error).__name__}: {error}"
     env.cr.commit()
-    return True
+    return None
 
 
 def cmd_age(ids, seconds):

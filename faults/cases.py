@@ -54,7 +54,8 @@ def _race(c, stall_started, resume):
       "2 Odoo processes press Send on the same 2 invoices at the same instant; again mid-deposit")
 def api_two_senders(c):
     c.invoices(2)
-    rule = c.world.proxy.arm(DEPOSIT, "delay", hold_seconds=60)
+    # Stalled less than the client's 30-second timeout: slow, not broken.
+    rule = c.world.proxy.arm(DEPOSIT, "delay", hold_seconds=25)
     _race(c, rule.forwarded.is_set, rule.release.set)
 
 
@@ -64,7 +65,7 @@ def dilifac_two_senders(c):
     c.invoices(2)
     upload = c.world.sshd.root / "I"
     c.world.relay.arm(lambda direction: direction == "up"
-                      and any(p.name.endswith(".tmp") for p in upload.iterdir()))
+                      and any(p.name.endswith(".tmp") for p in upload.iterdir()), max_hold=25)
     _race(c, c.world.relay.held.is_set, c.world.relay.resume)
 
 
@@ -208,8 +209,8 @@ def api_401_mid_batch(c):
     c.send()
     world = c.world
     world.chorus.process_all()
-    c.agent.call("cron", name="api_poll")
-    c.agent.call("cron", name="api_poll")
+    c.cron_runs()
+    c.cron_runs()
     rows = c.inspect()
     for row in rows:
         invoice = next((i for i in world.chorus.invoices() if i["numeroFacture"] == row["name"]),
@@ -218,7 +219,7 @@ def api_401_mid_batch(c):
             world.chorus.platform.set_status(
                 {"idFacture": invoice["identifiantFactureCPP"], "nouveauStatut": "SERVICE_FAIT"})
     world.proxy.arm(HISTORY, "status", status=401, skip=1, count=2)
-    c.agent.call("cron", name="api_poll")
+    c.cron_runs()
 
 
 @case("api: malformed JSON after the deposit", "api",

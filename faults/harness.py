@@ -229,6 +229,8 @@ class Case:
 
     def send(self, agent=None, timeout=None):
         result = (agent or self.agent).call("send", ids=self.ids, timeout=timeout)
+        if result.get("crash"):
+            self.notes.append(f"Send raised {result['crash']}")
         return result["error"]
 
     # -- Dilifac's side ------------------------------------------------------------------
@@ -269,22 +271,31 @@ class Case:
         for _round in range(rounds):
             self.other_side_runs()
             self.agent.call("age", ids=self.ids, seconds=DAY)
-            self.agent.call("cron", name=self.cron)
+            self.cron_runs()
         if not retry:
             return
         again = [row["id"] for row in self.inspect() if self.retry_is_offered(row)]
         if again:
             self.notes.append(f"resent {len(again)}")
-            self.agent.call("send", ids=again)
+            result = self.agent.call("send", ids=again)
+            if result.get("crash"):
+                self.notes.append(f"resending raised {result['crash']}")
             for _round in range(2):
                 self.other_side_runs()
                 self.agent.call("age", ids=self.ids, seconds=DAY)
-                self.agent.call("cron", name=self.cron)
+                self.cron_runs()
 
     @staticmethod
     def retry_is_offered(row):
         last = row["history"][-1]["code"] if row["history"] else None
         return row["state"] == "to_transmit" or (row["state"] == "error" and last == "SEND_FAILED")
+
+    def cron_runs(self, agent=None):
+        crash = (agent or self.agent).call("cron", name=self.cron)
+        if crash:
+            note = f"scheduled action raised {crash.split(':')[0]}"
+            if note not in self.notes:
+                self.notes.append(note)
 
     @property
     def cron(self):

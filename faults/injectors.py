@@ -231,6 +231,7 @@ class TcpRelay:
     def __init__(self, target_host, target_port):
         self.target = (target_host, target_port)
         self.hold_when = None
+        self.max_hold = 120
         self.held = threading.Event()
         self._decided = threading.Event()
         self._verdict = None
@@ -240,7 +241,9 @@ class TcpRelay:
         self.port = self._sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
 
-    def arm(self, hold_when):
+    def arm(self, hold_when, max_hold=120):
+        """``max_hold``: seconds after which a held connection goes on by itself."""
+        self.max_hold = max_hold
         self.held.clear()
         self._decided.clear()
         self._verdict = None
@@ -300,8 +303,8 @@ class TcpRelay:
                     target, direction = peers[sock]
                     if self._should_hold(direction):
                         self.held.set()
-                        self._decided.wait(120)
-                        if self._verdict != "resume":
+                        self._decided.wait(self.max_hold)
+                        if self._verdict == "drop":
                             raise EOFError
                     target.sendall(data)
         except (OSError, EOFError, ValueError):

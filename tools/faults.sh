@@ -16,9 +16,14 @@ prepare_host 0
 
 pg_start
 server_pid=
+harness_pid=
 cleanup() {
   local status=$?
   trap - EXIT INT TERM
+  if [ -n "$harness_pid" ]; then  # it stops sshd and its Odoo processes itself
+    kill -TERM "$harness_pid" 2>/dev/null || true
+    wait "$harness_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ]; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -51,4 +56,9 @@ server_pid=$!
 
 say "Fault matrix on $db (logs in $work)"
 "$VENV/bin/python" -m faults --conf "$conf" --db "$db" --work "$work" \
-  --http-port "$http_port" --odoo-bin "$ODOO_SRC/odoo-bin" "$@"
+  --http-port "$http_port" --odoo-bin "$ODOO_SRC/odoo-bin" "$@" &
+harness_pid=$!
+rc=0
+wait "$harness_pid" || rc=$?
+harness_pid=
+exit "$rc"

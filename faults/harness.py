@@ -128,8 +128,9 @@ class World:
         self.sshd.start()
         self.processor = DilifacProcessor(self.sshd.root, immediate=True)
         self.relay = TcpRelay(self.sshd.host, self.sshd.port)
-        started = [self.pool.submit(Agent, self, name) for name in ("a", "b")]
-        self.agents = [future.result() for future in started]
+        # The second Odoo process starts while the first one sets the company up.
+        second = self.pool.submit(Agent, self, "b")
+        self.agents = [Agent(self, "a"), second]
         self.ids = self.agent.call("setup", report_url=f"http://127.0.0.1:{http_port}")
         account = self.chorus.directory.accounts[0]
         self.api_settings = {
@@ -389,6 +390,8 @@ class Case:
         for row in rows:
             states[row["state"]] = states.get(row["state"], 0) + 1
         final = ", ".join(f"{n}× {state}" for state, n in sorted(states.items()))
+        if stranded:
+            final += f" STRANDED: {', '.join(row['name'] for row in stranded)}"
         if self.notes:
             final += f" ({'; '.join(self.notes)})"
         return {

@@ -48,10 +48,12 @@ fresh_db "$conf" "$db" nodemo
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=warn >"$work/install.log" 2>&1 || { tail -n 40 "$work/install.log"; die "Installing chorus_pro_dilifac failed: see $work/install.log"; }
 
-# Production conditions: several workers and a cron worker. The server also serves the
-# report styles wkhtmltopdf fetches while the invoices' PDFs are rendered.
+# Production conditions: several workers and a cron worker, with Odoo's default time
+# limits (the shared configuration's 0 would make every worker hit its CPU limit at once).
+# The server also serves the report styles wkhtmltopdf fetches for the invoices' PDFs.
 "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" --db-filter="^$db\$" \
-  --workers=2 --max-cron-threads=1 --logfile="$work/server.log" >/dev/null 2>&1 &
+  --workers=2 --max-cron-threads=1 --limit-time-cpu=60 --limit-time-real=120 \
+  --logfile="$work/server.log" >/dev/null 2>&1 &
 server_pid=$!
 
 say "Fault matrix on $db (logs in $work)"

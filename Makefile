@@ -1,5 +1,5 @@
 # The two commands a newcomer needs are `make demo` and `make test` (see README.rst).
-.PHONY: demo test bench lint odoo
+.PHONY: demo test bench lint faults odoo
 
 demo:
 	./tools/demo.sh
@@ -9,6 +9,9 @@ test:
 
 bench:
 	./tools/bench.sh
+
+faults:
+	./tools/faults.sh
 
 lint:
 	./tools/lint.sh

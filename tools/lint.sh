@@ -19,7 +19,7 @@ if [ ! -x "$LINT_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want
 fi
 
 status=0
-PY_DIRS=(chorus_pro_dilifac sandboxes tests_unit bench tools conftest.py)
+PY_DIRS=(chorus_pro_dilifac sandboxes tests_unit bench faults tools conftest.py)
 echo "==> ruff"
 "$LINT_VENV/bin/ruff" check --no-cache "${PY_DIRS[@]}" || status=1
 echo "==> pylint-odoo (OCA mandatory checks)"

@@ -64,5 +64,10 @@ say "Odoo suite (chorus_pro_dilifac/tests, pytest-odoo on $db)"
   --odoo-config="$conf" --odoo-database="$db" --odoo-log-level=warn --odoo-http "$@") \
   || { rc=$?; [ $rc -eq 5 ] || status=1; }
 
+# The fault matrix (faults/, `make faults`): real processes and commits. Skipped with
+# SKIP_FAULTS=1, and by a targeted run (extra arguments such as -k name).
+[ "${SKIP_FAULTS:-0}" = 1 ] || [ $# -gt 0 ] || { say "Fault matrix (tools/faults.sh)"; "$REPO/tools/faults.sh" || status=1; }
+
+
 [ $lint_status = 0 ] || { echo "The linters reported findings (see the top of this run)."; status=1; }
 exit $status

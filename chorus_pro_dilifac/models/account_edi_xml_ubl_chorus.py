@@ -89,11 +89,11 @@ class AccountEdiXmlUblChorus(models.AbstractModel):
         vals.update({"name": name, "description": description})
         return vals
 
-    def _get_invoice_line_price_vals(self, line):
-        # EXTENDS account.edi.xml.ubl_20: Odoo rounds the unit price to 10 decimals; the
-        # French rules allow 6 (BR-FR-DEC-03).
-        vals = super()._get_invoice_line_price_vals(line)
-        vals["price_amount"] = unit_price_repr(vals["price_amount"])
+    def _get_invoice_line_vals(self, line, line_id, taxes_vals):
+        # EXTENDS account.edi.xml.ubl_bis3: Odoo rounds the unit price to 10 decimals;
+        # the French rules allow 6 (BR-FR-DEC-03). Written once bis3 has done its sums.
+        vals = super()._get_invoice_line_vals(line, line_id, taxes_vals)
+        vals["price_vals"]["price_amount"] = unit_price_repr(vals["price_vals"]["price_amount"])
         return vals
 
     # -------------------------------------------------------------------------

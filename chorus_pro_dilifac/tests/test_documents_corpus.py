@@ -15,6 +15,7 @@ from odoo.addons.chorus_pro_dilifac.lib.validation import (
     LAYER_XSD,
     default_validator,
 )
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import ChorusProCommon
@@ -341,8 +342,9 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                     }
                     remaining_br_fr[(name, syntax)] = br_fr
                     self.assertLessEqual(br_fr, set(EXPECTED_BR_FR), name)
-        # BR-FR-05 (mandatory mentions) is met in every document.
-        self.assertFalse([key for key, rules in remaining_br_fr.items() if "BR-FR-05" in rules])
+        # The French rules that stay are exactly the ones the README explains; BR-FR-05
+        # (mandatory mentions), BR-FR-DEC-* (decimals) are met everywhere.
+        self.assertEqual(set().union(*remaining_br_fr.values()), set(EXPECTED_BR_FR))
 
     def test_free_text_line_has_an_item_name_in_every_syntax(self):
         move = dict(self.corpus)["town/free_text_lines"]
@@ -399,6 +401,21 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                 self.assertEqual(len(term_text), 1)
                 self.assertIn("30 % à la commande, solde à 30 jours", term_text[0])
                 self.assertIn("2026-12-02", term_text[0])  # the second installment's due date
+
+    def test_the_pdf_prints_the_mentions(self):
+        move = dict(self.corpus)["state/three_rates"]
+        self.company.chorus_note_aab = "Escompte de 2 % pour paiement sous 8 jours."
+        html, _type = self.env["ir.actions.report"]._render_qweb_html(
+            "account.account_invoices", move.ids
+        )
+        text = " ".join(html.decode().split())
+        self.assertIn("frais de recouvrement en cas de retard de paiement : 40 €", text)
+        self.assertIn("majoré de 10 points", text)
+        self.assertIn("Escompte de 2 % pour paiement sous 8 jours.", text)
+        # The same texts in the e-invoice, with their subject codes.
+        content = move._chorus_build_document_and_errors(UBL, with_pdf=False)[1]
+        notes = etree.fromstring(content).xpath("/*/cbc:Note/text()", namespaces=NS)
+        self.assertIn("#AAB#Escompte de 2 % pour paiement sous 8 jours.", notes)
 
     def test_siret_scheme_per_syntax(self):
         move = dict(self.corpus)["state/three_rates"]
@@ -515,5 +532,15 @@ class TestChorusRefusedCases(ChorusProCommon):
         )
 
     def test_bad_siret(self):
-        self.hospital.siret = "26750001500017"
+        with self.assertRaisesRegex(ValidationError, "SIRET 26750001500017 is not valid"):
+            self.hospital.siret = "26750001500017"
+        # A SIRET stored before that check existed (imported data) is refused at sending.
+        self.env.cr.execute(
+            "UPDATE res_partner SET siret = %s WHERE id = %s", ("26750001500017", self.hospital.id)
+        )
+        self.hospital.invalidate_recordset(["siret"])
         self._assert_refused(self._invoice(self.hospital), "SIRET", "is not valid")
+
+    def test_missing_buyer_siret(self):
+        self.hospital.siret = False
+        self._assert_refused(self._invoice(self.hospital), "SIRET", "has no SIRET")

@@ -114,7 +114,7 @@ VATEX_CODES = [
     (
         "VATEX-EU-132",
         "E",
-        "VATEX-EU-132 - Exempt activities in the public interest (art. 132 directive, art. 261 CGI)",
+        "VATEX-EU-132 - Exempt activities in the public interest (art. 261 CGI)",
         "Exonération de TVA, art. 261 du CGI",
     ),
     (

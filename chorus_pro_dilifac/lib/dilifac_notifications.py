@@ -120,6 +120,34 @@ def parse_notification_file(content):
     return read_notification_file(io.BytesIO(content))
 
 
+def _lines(stream, limit):
+    """Yield ``(number, text)`` for each line of ``stream``, ``text`` being a
+    :class:`NotificationParseError` for a line too long or not UTF-8. Reads a line at a time,
+    so memory stays bounded; raises :class:`NotificationFileTooLarge` past ``limit`` bytes."""
+    number = size = 0
+
+    def count(raw):
+        nonlocal size
+        size += len(raw)
+        if limit and size > limit:
+            raise NotificationFileTooLarge(f"larger than the limit of {limit} bytes")
+
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        count(raw)
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the line
+                raw = stream.readline(MAX_LINE_BYTES + 1)
+                count(raw)
+            yield number, NotificationParseError(f"longer than {MAX_LINE_BYTES} bytes", number)
+            continue
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8 ({exc.reason} at byte {exc.start})"
+            yield number, NotificationParseError(reason, number)
+
+
 def read_notification_file(stream, limit=None):
     """Read a notification file from a binary ``stream``, a line at a time.
 
@@ -127,46 +155,20 @@ def read_notification_file(stream, limit=None):
     lines). Raises :class:`NotificationParseError` when the header is wrong or the file
     is empty, :class:`NotificationFileTooLarge` past ``limit`` bytes.
     """
-    events, errors, header_seen, size = [], [], False, 0
-    number = 0
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            break
-        number += 1
-        size += len(raw)
-        if limit and size > limit:
-            raise NotificationFileTooLarge(f"larger than the limit of {limit} bytes")
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):  # skip the rest of the line
-                raw = stream.readline(MAX_LINE_BYTES + 1)
-                size += len(raw)
-                if limit and size > limit:
-                    raise NotificationFileTooLarge(f"larger than the limit of {limit} bytes")
-            error = NotificationParseError(f"longer than {MAX_LINE_BYTES} bytes", number)
-            if not header_seen:
-                raise error
-            errors.append(error)
-            continue
+    events, errors, header_seen = [], [], False
+    for number, line in _lines(stream, limit):
         try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            error = NotificationParseError(
-                f"not UTF-8 ({exc.reason} at byte {exc.start})", number if header_seen else None
-            )
+            if isinstance(line, NotificationParseError):
+                raise line
             if not header_seen:
-                raise error from None
-            errors.append(error)
-            continue
-        if not header_seen:
-            line = line.removeprefix("\ufeff")
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            continue
-        try:
+                line = line.removeprefix("\ufeff")
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
             if _CONTROL_RE.search(line):
-                raise NotificationParseError("a control character (such as NUL) in the line",
-                                             number)
+                raise NotificationParseError(
+                    "a control character (such as NUL) in the line", number
+                )
             if not header_seen:
                 _parse_header(number, line)
                 header_seen = True

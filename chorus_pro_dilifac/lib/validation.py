@@ -16,7 +16,8 @@ Why it is built this way:
   grows past ``WORKER_MAX_RSS``, and ended by the end of its parent (the EOF of its input pipe, or
   its parent PID changing). The worker runs *this file by path* (``python validation.py --serve``)
   so that the addon package, which imports Odoo, is never imported; that is why this module
-  imports nothing from the addon but ``codes.py`` (plain data, read beside it). In-process validation is for the DB-free tools (bench, tests).
+  imports nothing from the addon but ``codes.py`` (plain data, read beside it).
+  In-process validation is for the DB-free tools (bench, tests).
 * BR-FR rules (French 2026 reform, "flux 2") are always reported as warnings: Chorus Pro does not
   enforce them on E1/E2 flows today, so they inform and never block.
 """

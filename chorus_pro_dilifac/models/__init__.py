@@ -4,6 +4,8 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import account_payment_term
+from . import account_tax
+from . import account_chart_template
 from . import account_move
 from . import account_move_chorus_send
 from . import account_move_send

@@ -11,7 +11,7 @@ from odoo.tools.pdf import (
     OdooPdfFileWriter,
 )
 
-from ..lib.codes import CREDIT_TRANSFER_CODES, SYNTAX_CII
+from ..lib.codes import CREDIT_TRANSFER_CODES, SYNTAX_CII, unit_price_repr
 from ..lib.filenames import chorus_file_name
 
 # The Factur-X EN 16931 profile; the Factur-X schematron refuses anything else here
@@ -46,15 +46,43 @@ class AccountEdiXmlCiiChorus(models.AbstractModel):
             vals.update({"iban": bank.sanitized_acc_number, "bic": bank.bank_id.bic})
         return vals
 
+    def _get_tax_unece_codes(self, customer, supplier, tax):
+        # EXTENDS account.edi.common: the exemption reason set on the tax.
+        return (tax and tax._chorus_exemption_unece_codes()) or super()._get_tax_unece_codes(
+            customer, supplier, tax
+        )
+
     def _export_invoice_vals(self, invoice):
         # EXTENDS account.edi.xml.cii
         vals = super()._export_invoice_vals(invoice)
         credited = invoice.reversed_entry_id if invoice.move_type == "out_refund" else None
+        syntax = self.env.context.get("chorus_syntax") or SYNTAX_CII
+        dilifac = self.env.context.get("chorus_dilifac")
+        for line_vals in vals["invoice_line_vals_list"]:
+            name, description = line_vals["line"]._chorus_item_name_and_description()
+            line_vals.update(
+                {
+                    "chorus_item_name": name,
+                    "chorus_item_description": description,
+                    "chorus_gross_price": unit_price_repr(line_vals["gross_price_total_unit"]),
+                    "chorus_discount": unit_price_repr(line_vals["price_discount_unit"]),
+                    "chorus_net_price": unit_price_repr(line_vals["price_subtotal_unit"]),
+                }
+            )
+        narration = vals["ExchangedDocument_vals"].get("included_note")
         vals.update(
             {
                 "document_context_id": EN16931_GUIDELINE_ID,
                 "chorus_cadre": invoice.chorus_cadre or "A1",
-                "siret_scheme": invoice.company_id.chorus_siret_scheme,
+                "siret_scheme": invoice.company_id._chorus_siret_scheme(syntax),
+                # BG-1: the invoice's own note, then the French mandatory mentions with
+                # their subject codes (BR-FR-05).
+                "chorus_notes": ([(None, narration)] if narration else [])
+                + invoice._chorus_legal_notes(),
+                "chorus_payment_terms_text": invoice._chorus_payment_terms_text(),
+                # BT-34 / BT-49, as in UBL.
+                "chorus_seller_address": invoice._chorus_electronic_address("supplier", dilifac),
+                "chorus_buyer_address": invoice._chorus_electronic_address("customer", dilifac),
                 "seller_specified_legal_organization": invoice.company_id.siret,
                 "buyer_specified_legal_organization": invoice.commercial_partner_id.siret,
                 # Only what the user gave: Odoo falls back to the partner's ref (service

@@ -2,12 +2,10 @@ import base64
 
 from odoo import models
 
-from ..lib.codes import CREDIT_TRANSFER_CODES, SYNTAX_UBL, recipient_gln
+from ..lib.codes import CREDIT_TRANSFER_CODES, SYNTAX_UBL, unit_price_repr
 from ..lib.filenames import chorus_file_name
 
 EN16931_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"
-GLN_SCHEME = "0088"
-SIRET_EAS = "0009"
 
 
 class AccountEdiXmlUblChorus(models.AbstractModel):
@@ -36,29 +34,32 @@ class AccountEdiXmlUblChorus(models.AbstractModel):
     # -------------------------------------------------------------------------
 
     def _chorus_party_vals(self, invoice, partner, role):
-        """SIRET as PartyIdentification with the company's scheme, and the endpoint:
-        the Dilifac routing GLNs, else what bis3 found, else the SIRET (0009)."""
+        """SIRET as PartyIdentification and PartyLegalEntity with the syntax's scheme,
+        and the electronic address (see account.move._chorus_electronic_address)."""
         company = invoice.company_id
         commercial = partner.commercial_partner_id
+        scheme = company._chorus_siret_scheme(SYNTAX_UBL)
         vals = {
             "party_identification_vals": [
-                {"id": commercial.siret, "id_attrs": {"schemeID": company.chorus_siret_scheme}}
+                {"id": commercial.siret, "id_attrs": {"schemeID": scheme}}
             ]
             if commercial.siret
             else [],
+            # BT-30 / BT-47: the legal registration is the SIRET, not the VAT number
+            # (that one is BT-31 / BT-48, in PartyTaxScheme).
+            "party_legal_entity_vals": [
+                {
+                    "commercial_partner": commercial,
+                    "registration_name": commercial.name,
+                    "company_id": commercial.siret or None,
+                    "company_id_attrs": {"schemeID": scheme} if commercial.siret else {},
+                }
+            ],
         }
-        if self.env.context.get("chorus_dilifac"):
-            gln = (
-                company.chorus_dilifac_gln
-                if role == "supplier"
-                else recipient_gln(commercial.chorus_debtor_type, commercial.chorus_gln)
-            )
-            vals.update({"endpoint_id": gln, "endpoint_id_attrs": {"schemeID": GLN_SCHEME}})
-        elif not (commercial.peppol_eas and commercial.peppol_endpoint) and commercial.siret:
-            # An electronic address (BT-34/BT-49) needs its scheme: the SIRET is France's.
-            vals.update(
-                {"endpoint_id": commercial.siret, "endpoint_id_attrs": {"schemeID": SIRET_EAS}}
-            )
+        address = invoice._chorus_electronic_address(role, self.env.context.get("chorus_dilifac"))
+        if address:
+            scheme, endpoint = address
+            vals.update({"endpoint_id": endpoint, "endpoint_id_attrs": {"schemeID": scheme}})
         return vals
 
     def _get_partner_party_tax_scheme_vals_list(self, partner, role):
@@ -68,6 +69,47 @@ class AccountEdiXmlUblChorus(models.AbstractModel):
         if not partner.vat:
             return []
         return super()._get_partner_party_tax_scheme_vals_list(partner, role)
+
+    def _get_tax_unece_codes(self, customer, supplier, tax):
+        # EXTENDS account.edi.common: the exemption reason set on the tax.
+        return (tax and tax._chorus_exemption_unece_codes()) or super()._get_tax_unece_codes(
+            customer, supplier, tax
+        )
+
+    # -------------------------------------------------------------------------
+    # Lines
+    # -------------------------------------------------------------------------
+
+    def _get_invoice_line_item_vals(self, line, taxes_vals):
+        # EXTENDS account.edi.xml.ubl_bis3: a line without product is named by the first
+        # line of its label (BT-153), the rest is its description (BT-154).
+        vals = super()._get_invoice_line_item_vals(line, taxes_vals)
+        name, description = line._chorus_item_name_and_description()
+        vals.update({"name": name, "description": description})
+        return vals
+
+    def _get_invoice_line_vals(self, line, line_id, taxes_vals):
+        # EXTENDS account.edi.xml.ubl_bis3: Odoo rounds the unit price to 10 decimals;
+        # the French rules allow 6 (BR-FR-DEC-03). Written once bis3 has done its sums.
+        vals = super()._get_invoice_line_vals(line, line_id, taxes_vals)
+        vals["price_vals"]["price_amount"] = unit_price_repr(vals["price_vals"]["price_amount"])
+        return vals
+
+    # -------------------------------------------------------------------------
+    # Notes and payment
+    # -------------------------------------------------------------------------
+
+    def _get_note_vals_list(self, invoice):
+        # EXTENDS account.edi.xml.ubl_20: the French mandatory mentions, each with its
+        # subject code written as UBL writes one (BT-21 as "#CODE#", BR-FR-05).
+        notes = super()._get_note_vals_list(invoice)
+        return notes + [{"note": f"#{code}#{text}"} for code, text in invoice._chorus_legal_notes()]
+
+    def _get_invoice_payment_terms_vals_list(self, invoice):
+        # OVERRIDES account.edi.xml.ubl_20: Odoo writes only the term's note, so an
+        # installment term without note lost its text (BT-20).
+        text = invoice._chorus_payment_terms_text()
+        return [{"note_vals": [{"note": text}]}] if text else []
 
     # -------------------------------------------------------------------------
     # Payment

@@ -43,7 +43,6 @@ class AccountMove(models.Model):
     chorus_auto_market = fields.Char(
         string="Market number filled in", compute="_compute_contract_reference", store=True
     )
-    chorus_contract_number = fields.Char(string="Contract number", copy=False)
     chorus_cadre = fields.Selection(
         CADRES,
         string="Cadre de facturation",

@@ -2,6 +2,7 @@ import logging
 
 from odoo import _, models
 from odoo.exceptions import UserError
+from odoo.tools import float_repr, html2plaintext, is_html_empty
 from stdnum.fr import siret as stdnum_siret
 
 from ..lib.codes import (
@@ -9,22 +10,32 @@ from ..lib.codes import (
     ENGAGEMENT_MAX_LENGTH,
     FORBIDDEN_SERVICE_CODES,
     MARKET_MAX_LENGTH,
+    NOTE_SUBJECT_CODES,
+    SERVICE_CODE_MAX_LENGTH,
     SYNTAX_CII,
     SYNTAX_FACTURX,
     SYNTAX_UBL,
+    recipient_gln,
 )
 from ..lib.filenames import chorus_file_name, safe_file_name
 from ..lib.validation import ValidationUnavailable, worker_validator
 
 _logger = logging.getLogger(__name__)
 
+GLN_SCHEME = "0088"
+SIRET_EAS = "0009"
 # A single attachment may weigh at most 10 MB on Chorus Pro (chorus-pro.md §3.2).
 ATTACHMENT_MAX_BYTES = 10_000_000
 # Chorus Pro's own SIRET scheme '1' (§5.5) is not an ISO 6523 code, which the EN 16931
 # rules below require. Chorus Pro accepts it, so these findings, at the SIRET only, are
 # reported as warnings when the company uses scheme '1'.
 SCHEME_1_RULES = {"BR-CL-10", "BR-CL-11", "FX-SCH-A-000569", "FX-SCH-A-000581"}
-SIRET_LOCATIONS = ("PartyIdentification[1]/ID[1]", "SpecifiedLegalOrganization[1]/ID[1]")
+SCHEME_1_SYNTAXES = (SYNTAX_UBL, SYNTAX_CII)
+SIRET_LOCATIONS = (
+    "PartyIdentification[1]/ID[1]",
+    "PartyLegalEntity[1]/CompanyID[1]",
+    "SpecifiedLegalOrganization[1]/ID[1]",
+)
 
 
 class AccountMove(models.Model):
@@ -54,105 +65,198 @@ class AccountMove(models.Model):
         return problems
 
     def _chorus_rule_errors(self, dilifac):
+        """The messages of every failed pre-send rule, each naming the invoice and field.
+
+        One small check per rule (like ``_export_invoice_constraints`` in
+        account_edi_ubl_cii): each returns ``[(problem, record, field_name), ...]``.
+        """
         self.ensure_one()
-        company = self.company_id
+        problems = self._chorus_check_move_type()
+        if not problems:
+            for check in self._chorus_pre_send_checks(dilifac):
+                problems += check()
         partner = self.commercial_partner_id
-        errors = []
-
-        def error(problem, record, field_name):
-            errors.append(
-                _(
-                    "Invoice %(invoice)s (%(partner)s): %(problem)s (field '%(field)s').",
-                    invoice=self.name,
-                    partner=partner.display_name,
-                    problem=problem,
-                    field=self._chorus_field_label(record, field_name),
-                )
+        return [
+            _(
+                "Invoice %(invoice)s (%(partner)s): %(problem)s (field '%(field)s').",
+                invoice=self.name,
+                partner=partner.display_name,
+                problem=problem,
+                field=self._chorus_field_label(record, field_name),
             )
+            for problem, record, field_name in problems
+        ]
 
+    def _chorus_pre_send_checks(self, dilifac):
+        """The rules of chorus-pro.md §5.6 in the order their messages are listed."""
+        checks = [
+            self._chorus_check_company_siret,
+            self._chorus_check_buyer_siret,
+            self._chorus_check_structure_active,
+            self._chorus_check_service_code,
+            self._chorus_check_engagement,
+            self._chorus_check_market_number,
+            self._chorus_check_currency,
+            self._chorus_check_cadre,
+            self._chorus_check_bank_account,
+        ]
+        if dilifac:
+            checks.append(self._chorus_check_dilifac_glns)
+        return checks
+
+    def _chorus_service(self):
+        """(service code as typed, its chorus.pro.service record or an empty one)."""
+        code = (self.buyer_reference or "").strip()
+        partner = self.commercial_partner_id
+        return code, partner.chorus_service_ids.filtered(lambda s: s.code == code)[:1]
+
+    def _chorus_check_move_type(self):
         if self.move_type not in ("out_invoice", "out_refund") or self.state != "posted":
-            error(
-                _("only posted customer invoices and credit notes go to Chorus Pro"), self, "state"
-            )
-            return errors
+            return [
+                (
+                    _("only posted customer invoices and credit notes go to Chorus Pro"),
+                    self,
+                    "state",
+                )
+            ]
+        return []
+
+    def _chorus_check_company_siret(self):
+        company = self.company_id
         if not company.siret:
-            error(_("your company has no SIRET"), company, "siret")
+            return [(_("your company has no SIRET"), company, "siret")]
+        return []
+
+    def _chorus_check_buyer_siret(self):
+        partner = self.commercial_partner_id
         if not partner.siret:
-            error(_("the public buyer has no SIRET"), partner, "siret")
-        elif not stdnum_siret.is_valid(partner.siret):
-            error(_("the buyer's SIRET %s is not valid", partner.siret), partner, "siret")
+            return [(_("the public buyer has no SIRET"), partner, "siret")]
+        if not stdnum_siret.is_valid(partner.siret):
+            return [(_("the buyer's SIRET %s is not valid", partner.siret), partner, "siret")]
+        return []
+
+    def _chorus_check_structure_active(self):
+        partner = self.commercial_partner_id
         if partner.chorus_directory_checked_on and not partner.chorus_structure_active:
-            error(
-                _("the Chorus Pro directory says this structure is not active"),
-                partner,
-                "chorus_structure_active",
-            )
+            return [
+                (
+                    _("the Chorus Pro directory says this structure is not active"),
+                    partner,
+                    "chorus_structure_active",
+                )
+            ]
+        return []
 
-        service_code = (self.buyer_reference or "").strip()
-        service = partner.chorus_service_ids.filtered(lambda s: s.code == service_code)[:1]
-        if not service_code:
+    def _chorus_check_service_code(self):
+        partner = self.commercial_partner_id
+        code, service = self._chorus_service()
+        field = "buyer_reference"
+        if not code:
             if partner.chorus_service_required:
-                error(
-                    _("the service code is required by this public buyer"), self, "buyer_reference"
+                return [(_("the service code is required by this public buyer"), self, field)]
+            return []
+        if len(code) > SERVICE_CODE_MAX_LENGTH:
+            return [
+                (
+                    _(
+                        "the service code has %(length)s characters, Chorus Pro accepts "
+                        "%(max)s at most",
+                        length=len(code),
+                        max=SERVICE_CODE_MAX_LENGTH,
+                    ),
+                    self,
+                    field,
                 )
-        elif service_code in FORBIDDEN_SERVICE_CODES:
-            error(
-                _("the service %s is reserved for invoices between public bodies", service_code),
-                self,
-                "buyer_reference",
-            )
-        elif partner.chorus_service_ids:
+            ]
+        if code in FORBIDDEN_SERVICE_CODES:
+            return [
+                (
+                    _("the service %s is reserved for invoices between public bodies", code),
+                    self,
+                    field,
+                )
+            ]
+        if partner.chorus_service_ids:
             if not service.is_active:
-                error(
-                    _("%s is not an active service of this structure in Chorus Pro", service_code),
-                    self,
-                    "buyer_reference",
-                )
+                return [
+                    (
+                        _("%s is not an active service of this structure in Chorus Pro", code),
+                        self,
+                        field,
+                    )
+                ]
         elif partner.chorus_directory_checked_on:
-            error(
-                _(
-                    "the Chorus Pro directory lists no service for this structure: "
-                    "leave the service code empty"
-                ),
-                self,
-                "buyer_reference",
-            )
-
-        engagement = (self.purchase_order_reference or "").strip()
-        if not engagement:
-            if partner.chorus_engagement_required or service.engagement_required:
-                error(
-                    _("the engagement number is required by this public buyer"),
+            return [
+                (
+                    _(
+                        "the Chorus Pro directory lists no service for this structure: "
+                        "leave the service code empty"
+                    ),
                     self,
-                    "purchase_order_reference",
+                    field,
                 )
-            elif partner.chorus_service_or_engagement and not service_code:
-                error(
+            ]
+        return []
+
+    def _chorus_check_engagement(self):
+        partner = self.commercial_partner_id
+        code, service = self._chorus_service()
+        engagement = (self.purchase_order_reference or "").strip()
+        field = "purchase_order_reference"
+        if engagement:
+            if len(engagement) > ENGAGEMENT_MAX_LENGTH:
+                return [
+                    (
+                        _("the engagement number exceeds %s characters", ENGAGEMENT_MAX_LENGTH),
+                        self,
+                        field,
+                    )
+                ]
+            return []
+        if partner.chorus_engagement_required or service.engagement_required:
+            return [(_("the engagement number is required by this public buyer"), self, field)]
+        if partner.chorus_service_or_engagement and not code:
+            return [
+                (
                     _("this public buyer requires a service code or an engagement number"),
                     self,
-                    "purchase_order_reference",
+                    field,
                 )
-        elif len(engagement) > ENGAGEMENT_MAX_LENGTH:
-            error(
-                _("the engagement number exceeds %s characters", ENGAGEMENT_MAX_LENGTH),
-                self,
-                "purchase_order_reference",
-            )
-        if len((self.contract_reference or "").strip()) > MARKET_MAX_LENGTH:
-            error(
-                _("the market number exceeds %s characters", MARKET_MAX_LENGTH),
-                self,
-                "contract_reference",
-            )
+            ]
+        return []
 
+    def _chorus_check_market_number(self):
+        if len((self.contract_reference or "").strip()) > MARKET_MAX_LENGTH:
+            return [
+                (
+                    _("the market number exceeds %s characters", MARKET_MAX_LENGTH),
+                    self,
+                    "contract_reference",
+                )
+            ]
+        return []
+
+    def _chorus_check_currency(self):
         if self.currency_id.name != "EUR":
-            error(_("Chorus Pro takes invoices in EUR only"), self, "currency_id")
+            return [(_("Chorus Pro takes invoices in EUR only"), self, "currency_id")]
+        return []
+
+    def _chorus_check_cadre(self):
         if self.chorus_cadre == "A2" and not self.currency_id.is_zero(self.amount_residual):
-            error(_("cadre A2 is for invoices already paid in full"), self, "chorus_cadre")
-        if self.move_type == "out_invoice" and self.chorus_payment_means in CREDIT_TRANSFER_CODES:
-            bank = company.chorus_bank_account_id
-            if not bank or bank.acc_type != "iban":
-                error(
+            return [(_("cadre A2 is for invoices already paid in full"), self, "chorus_cadre")]
+        return []
+
+    def _chorus_check_bank_account(self):
+        if (
+            self.move_type != "out_invoice"
+            or self.chorus_payment_means not in CREDIT_TRANSFER_CODES
+        ):
+            return []
+        company = self.company_id
+        bank = company.chorus_bank_account_id
+        if not bank or bank.acc_type != "iban":
+            return [
+                (
                     _(
                         "a credit transfer needs the company's bank account for Chorus Pro, "
                         "with an IBAN"
@@ -160,21 +264,91 @@ class AccountMove(models.Model):
                     company,
                     "chorus_bank_account_id",
                 )
+            ]
+        return []
 
-        if dilifac:
-            if not company.chorus_dilifac_gln:
-                error(
+    def _chorus_check_dilifac_glns(self):
+        problems = []
+        company = self.company_id
+        if not company.chorus_dilifac_gln:
+            problems.append(
+                (
                     _("sending through Dilifac needs your company's Dilifac GLN"),
                     company,
                     "chorus_dilifac_gln",
                 )
-            if not self.chorus_buyer_gln:
-                error(_("sending through Dilifac needs the recipient's GLN"), partner, "chorus_gln")
-        return errors
+            )
+        if not self.chorus_buyer_gln:
+            problems.append(
+                (
+                    _("sending through Dilifac needs the recipient's GLN"),
+                    self.commercial_partner_id,
+                    "chorus_gln",
+                )
+            )
+        return problems
 
     # -------------------------------------------------------------------------
     # Documents
     # -------------------------------------------------------------------------
+
+    def _chorus_legal_notes(self):
+        """[(subject code, text)]: the French mandatory mentions of the company (PMT,
+        PMD, AAB), written as notes in every syntax and printed on the PDF."""
+        self.ensure_one()
+        company = self.company_id
+        if not self.is_sale_document() or company.country_code != "FR":
+            return []
+        notes = []
+        for code in NOTE_SUBJECT_CODES:
+            text = " ".join((company[f"chorus_note_{code.lower()}"] or "").split())
+            if text:
+                notes.append((code, text))
+        return notes
+
+    def _chorus_electronic_address(self, role, dilifac=False):
+        """(scheme, identifier) of the seller's (BT-34) or buyer's (BT-49) electronic
+        address: the Dilifac routing GLNs (0088), else the partner's Peppol address,
+        else its SIRET (0009, France's scheme); None when there is none."""
+        self.ensure_one()
+        company = self.company_id
+        partner = (
+            company.partner_id if role == "supplier" else self.partner_id
+        ).commercial_partner_id
+        if dilifac:
+            gln = (
+                company.chorus_dilifac_gln
+                if role == "supplier"
+                else recipient_gln(partner.chorus_debtor_type, partner.chorus_gln)
+            )
+            return (GLN_SCHEME, gln) if gln else None
+        if partner.peppol_eas and partner.peppol_endpoint:
+            return partner.peppol_eas, partner.peppol_endpoint
+        siret = company.siret if role == "supplier" else partner.siret
+        return (SIRET_EAS, siret) if siret else None
+
+    def _chorus_payment_terms_text(self):
+        """The payment terms (BT-20): the term's note or name, and each installment's
+        due date and amount when there are several."""
+        self.ensure_one()
+        term = self.invoice_payment_term_id
+        text = html2plaintext(term.note) if term and not is_html_empty(term.note) else term.name
+        parts = [" ".join(text.split())] if text else []
+        installments = self._get_installments_data() if self.is_invoice() else []
+        if len(installments) > 1:
+            parts += [
+                _(
+                    "installment %(number)s: %(amount)s %(currency)s due %(date)s",
+                    number=installment["number"],
+                    amount=float_repr(
+                        abs(installment["line"].amount_currency), self.currency_id.decimal_places
+                    ),
+                    currency=self.currency_id.name,
+                    date=installment["date_maturity"].isoformat(),
+                )
+                for installment in installments
+            ]
+        return "; ".join(parts)
 
     def _chorus_prepaid_and_due(self):
         """(prepaid, due) amounts written in the documents.
@@ -222,7 +396,9 @@ class AccountMove(models.Model):
             )
             content, errors = builder._export_invoice(self)
         elif syntax in (SYNTAX_CII, SYNTAX_FACTURX):
-            builder = self.env["account.edi.xml.cii_chorus"]
+            builder = self.env["account.edi.xml.cii_chorus"].with_context(
+                chorus_syntax=syntax, chorus_dilifac=dilifac
+            )
             content, errors = builder._export_invoice(self)
             if syntax == SYNTAX_FACTURX:
                 content = builder._chorus_facturx_pdf(self, pdf, content)
@@ -230,18 +406,36 @@ class AccountMove(models.Model):
             raise UserError(_("Chorus Pro format %s is not supported.", syntax))
         return filename, content, sorted(errors)
 
-    def _chorus_validation_messages(self, report):
-        """(errors, warnings) as text, with the scheme-1 waiver applied."""
-        scheme_1 = self.company_id.chorus_siret_scheme == "1"
+    def _chorus_validation_messages(self, report, syntax=None):
+        """(errors, warnings) as text, with the scheme-1 waiver applied.
+
+        The only findings waived are the ISO 6523 code-list ones at a SIRET written with
+        Chorus Pro's scheme ``1`` in an E1 UBL or CII deposit: Chorus Pro reads that
+        scheme there. They become warnings saying so; every other finding blocks, and
+        nothing is waived in Factur-X, which buyers' tools check against its own rules.
+        """
+        syntax = syntax or self.company_id.chorus_syntax
+        scheme_1 = (
+            syntax in SCHEME_1_SYNTAXES and self.company_id._chorus_siret_scheme(syntax) == "1"
+        )
         errors, warnings = [], []
         for finding in report.errors:
-            waived = (
+            text = f"[{finding.rule_id}] {finding.message} ({finding.location})"
+            if (
                 scheme_1
                 and finding.rule_id in SCHEME_1_RULES
                 and finding.location.endswith(SIRET_LOCATIONS)
-            )
-            text = f"[{finding.rule_id}] {finding.message} ({finding.location})"
-            (warnings if waived else errors).append(text)
+            ):
+                warnings.append(
+                    _(
+                        "Accepted: the SIRET carries Chorus Pro's own scheme 1, which "
+                        "Chorus Pro reads in this format though it is not an ISO 6523 "
+                        "code: %s",
+                        text,
+                    )
+                )
+            else:
+                errors.append(text)
         warnings += [f"[{f.rule_id}] {f.message} ({f.location})" for f in report.warnings]
         return errors, warnings
 
@@ -332,7 +526,7 @@ class AccountMove(models.Model):
                     "warnings": [],
                 }
                 continue
-            validation_errors, warnings = move._chorus_validation_messages(report)
+            validation_errors, warnings = move._chorus_validation_messages(report, move_syntax)
             errors += [
                 _(
                     "Invoice %(invoice)s: the document fails rule %(rule)s",
@@ -358,3 +552,32 @@ class AccountMove(models.Model):
                 + "\n"
                 + "\n".join(f"- {line}" for line in lines)
             )
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    def _chorus_item_name_and_description(self):
+        """(item name BT-153, description BT-154): the product's name, else the first
+        line of the label; the rest of the label is the description."""
+        self.ensure_one()
+        label = (self.name or "").strip()
+        if self.product_id:
+            name = self.product_id.name
+            description = " ".join(label.split()) if label and label != name else None
+        else:
+            first, _sep, rest = label.partition("\n")
+            name = first.strip() or self.product_uom_id.name or "-"
+            description = " ".join(rest.split()) or None
+        return name, description
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    def _chorus_siret_scheme(self, syntax):
+        """The scheme written next to a SIRET in this syntax (a company setting each)."""
+        self.ensure_one()
+        if syntax == SYNTAX_FACTURX:
+            return self.chorus_facturx_siret_scheme
+        return self.chorus_siret_scheme

@@ -2,7 +2,14 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..lib.chorus_api import ChorusProClient
-from ..lib.codes import SYNTAX_UBL, SYNTAXES, is_valid_gln
+from ..lib.codes import (
+    DEFAULT_NOTE_AAB,
+    DEFAULT_NOTE_PMD,
+    DEFAULT_NOTE_PMT,
+    SYNTAX_UBL,
+    SYNTAXES,
+    is_valid_gln,
+)
 from ..lib.dilifac_naming import DEFAULT_TEMPLATE
 from ..lib.dilifac_sftp import (
     DEFAULT_NOTIFICATION_PATTERN,
@@ -42,8 +49,34 @@ class ResCompany(models.Model):
         string="SIRET scheme",
         default="1",
         required=True,
-        help="Scheme identifier written next to each SIRET. Chorus Pro's own deposit "
-        "uses 1; Peppol uses 0009.",
+        help="Scheme identifier written next to each SIRET in the UBL and CII deposits "
+        "(E1). Chorus Pro's own deposit uses 1; Peppol uses 0009.",
+    )
+    chorus_facturx_siret_scheme = fields.Selection(
+        [("0009", "0009 (ISO 6523, SIRET)"), ("1", "1 (Chorus Pro deposit)")],
+        string="SIRET scheme in Factur-X",
+        default="0009",
+        required=True,
+        help="Scheme identifier written next to each SIRET in a Factur-X PDF. The "
+        "Factur-X rules that buyers' tools apply accept only ISO 6523 codes (0009).",
+    )
+    chorus_note_pmt = fields.Text(
+        string="Recovery fee mention (PMT)",
+        default=lambda self: DEFAULT_NOTE_PMT,
+        help="The fixed 40 EUR recovery fee that French law requires on every invoice, "
+        "written as a note with subject code PMT and printed on the PDF.",
+    )
+    chorus_note_pmd = fields.Text(
+        string="Late-payment penalty mention (PMD)",
+        default=lambda self: DEFAULT_NOTE_PMD,
+        help="The late-payment penalty rate, written as a note with subject code PMD and "
+        "printed on the PDF.",
+    )
+    chorus_note_aab = fields.Text(
+        string="Early-payment discount mention (AAB)",
+        default=lambda self: DEFAULT_NOTE_AAB,
+        help="The early-payment discount, or that there is none, written as a note with "
+        "subject code AAB and printed on the PDF.",
     )
     chorus_dilifac_gln = fields.Char(
         string="Dilifac GLN",

@@ -10,6 +10,12 @@ class ResConfigSettings(models.TransientModel):
     chorus_environment = fields.Selection(related="company_id.chorus_environment", readonly=False)
     chorus_syntax = fields.Selection(related="company_id.chorus_syntax", readonly=False)
     chorus_siret_scheme = fields.Selection(related="company_id.chorus_siret_scheme", readonly=False)
+    chorus_facturx_siret_scheme = fields.Selection(
+        related="company_id.chorus_facturx_siret_scheme", readonly=False
+    )
+    chorus_note_pmt = fields.Text(related="company_id.chorus_note_pmt", readonly=False)
+    chorus_note_pmd = fields.Text(related="company_id.chorus_note_pmd", readonly=False)
+    chorus_note_aab = fields.Text(related="company_id.chorus_note_aab", readonly=False)
     chorus_company_siret = fields.Char(related="company_id.siret", readonly=False)
     chorus_dilifac_gln = fields.Char(related="company_id.chorus_dilifac_gln", readonly=False)
     chorus_dilifac_reseller_id = fields.Char(

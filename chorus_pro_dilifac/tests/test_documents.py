@@ -109,7 +109,9 @@ class TestChorusDocuments(ChorusDocumentsCommon):
                     report = validator.validate(content, syntax)
                     self.assertEqual(
                         report.rule_ids("error"),
-                        {"BR-CL-10"} if syntax == UBL else {"FX-SCH-A-000569", "FX-SCH-A-000581"},
+                        {"BR-CL-10", "BR-CL-11"}
+                        if syntax == UBL
+                        else {"FX-SCH-A-000569", "FX-SCH-A-000581"},
                     )
         self.company.chorus_siret_scheme = "0009"
         for syntax in (UBL, CII):
@@ -225,7 +227,7 @@ class TestChorusDocuments(ChorusDocumentsCommon):
         pdf = prepared["content"]
         xml_name, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
         self.assertEqual(xml_name, "factur-x.xml")
-        self._assert_document(xml, "cii_state.xml")
+        self._assert_document(xml, "facturx_state.xml")
         reader = PdfReader(io.BytesIO(pdf))
         self.assertIn("/OutputIntents", reader.trailer["/Root"], "converted to PDF/A")
         self.assertEqual(len(reader.attachments.get("factur-x.xml", [])), 1)

@@ -114,7 +114,10 @@ def main():
     parser.add_argument("--db", default="cpd_demo")
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--log", type=Path, required=True, help="the Odoo server's log file")
-    parser.add_argument("--pid", type=int, help="the Odoo server's PID (default: from the port)")
+    parser.add_argument("--pid", type=int, help="the Odoo server's PID, to watch")
+    parser.add_argument(
+        "--with-crons", action="store_true", help="make Chorus Pro's crons due every 10 sends"
+    )
     args = parser.parse_args()
 
     client = WebClient(f"http://127.0.0.1:{args.port}")
@@ -148,10 +151,16 @@ def main():
         )[0]
         plan.append((company, context, partner, product))
 
+    crons = client.call("ir.cron", "search", [["cron_name", "ilike", "Chorus Pro"]])
     failures = 0
     today = datetime.date.today().isoformat()
     for number in range(args.count):
         company, context, partner, product = plan[number % len(plan)]
+        if args.with_crons and number % 10 == 0:
+            # The cron worker runs Chorus Pro's scheduled actions while the HTTP workers
+            # send: two processes on the same invoices and customers.
+            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+            client.call("ir.cron", "write", crons, {"nextcall": now})
         move_id = client.call(
             "account.move",
             "create",
@@ -186,8 +195,10 @@ def main():
     log = args.log.read_bytes()[log_start:].decode("utf-8", "replace")
     memory_lines = [line for line in log.splitlines() if re.search("memory limit", line, re.I)]
     tracebacks = log.count("Traceback (most recent call last)")
-    # A reload re-executes Odoo in the same PID: its start banner tells.
-    restarts = log.count("Odoo version")
+    # A reload re-executes Odoo in the same PID: the master's start banner tells.
+    pid = str(master) if master else r"\d+"
+    banner = re.compile(r"^\S+ \S+ " + pid + r" INFO \S+ odoo: Odoo version", re.M)
+    restarts = len(banner.findall(log))
     print(
         f"log since start: {len(memory_lines)} memory-limit lines, {tracebacks} tracebacks, "
         f"{restarts} restarts"

@@ -160,7 +160,11 @@ def main():
             # The cron worker runs Chorus Pro's scheduled actions while the HTTP workers
             # send: two processes on the same invoices and customers.
             now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
-            client.call("ir.cron", "write", crons, {"nextcall": now})
+            for cron in crons:
+                try:
+                    client.call("ir.cron", "write", [cron], {"nextcall": now})
+                except RuntimeError:
+                    pass  # running right now: that is what we want
         move_id = client.call(
             "account.move",
             "create",

@@ -241,6 +241,7 @@ class AccountMove(models.Model):
                 "odoo",
                 "SENT",
                 label,
+                date=move.chorus_sent_on,
                 flow_number=move.chorus_flow_number,
                 state="sent",
                 event_key=f"sent:{move.chorus_attempt}",

@@ -209,7 +209,11 @@ def main():
     )
     for line in memory_lines[:5]:
         print("   ", line)
-    status = 0 if not (failures or memory_lines or tracebacks or restarts) else 1
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    print(f"log since start: {len(errors)} ERROR lines")
+    for line in errors[:10]:
+        print("   ", line[:160])
+    status = 0 if not (failures or memory_lines or tracebacks or restarts or errors) else 1
     if master:
         alive = Path(f"/proc/{master}").exists()
         print(f"Odoo server PID {master}: {'still running' if alive else 'GONE'}")

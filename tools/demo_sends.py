@@ -114,7 +114,10 @@ def main():
     parser.add_argument("--db", default="cpd_demo")
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--log", type=Path, required=True, help="the Odoo server's log file")
-    parser.add_argument("--pid", type=int, help="the Odoo server's PID (default: from the port)")
+    parser.add_argument("--pid", type=int, help="the Odoo server's PID, to watch")
+    parser.add_argument(
+        "--with-crons", action="store_true", help="make Chorus Pro's crons due every 10 sends"
+    )
     args = parser.parse_args()
 
     client = WebClient(f"http://127.0.0.1:{args.port}")
@@ -148,10 +151,20 @@ def main():
         )[0]
         plan.append((company, context, partner, product))
 
+    crons = client.call("ir.cron", "search", [["cron_name", "ilike", "Chorus Pro"]])
     failures = 0
     today = datetime.date.today().isoformat()
     for number in range(args.count):
         company, context, partner, product = plan[number % len(plan)]
+        if args.with_crons and number % 10 == 0:
+            # The cron worker runs Chorus Pro's scheduled actions while the HTTP workers
+            # send: two processes on the same invoices and customers.
+            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
+            for cron in crons:
+                try:
+                    client.call("ir.cron", "write", [cron], {"nextcall": now})
+                except RuntimeError:
+                    pass  # running right now: that is what we want
         move_id = client.call(
             "account.move",
             "create",
@@ -186,15 +199,21 @@ def main():
     log = args.log.read_bytes()[log_start:].decode("utf-8", "replace")
     memory_lines = [line for line in log.splitlines() if re.search("memory limit", line, re.I)]
     tracebacks = log.count("Traceback (most recent call last)")
-    # A reload re-executes Odoo in the same PID: its start banner tells.
-    restarts = log.count("Odoo version")
+    # A reload re-executes Odoo in the same PID: the master's start banner tells.
+    pid = str(master) if master else r"\d+"
+    banner = re.compile(r"^\S+ \S+ " + pid + r" INFO \S+ odoo: Odoo version", re.M)
+    restarts = len(banner.findall(log))
     print(
         f"log since start: {len(memory_lines)} memory-limit lines, {tracebacks} tracebacks, "
         f"{restarts} restarts"
     )
     for line in memory_lines[:5]:
         print("   ", line)
-    status = 0 if not (failures or memory_lines or tracebacks or restarts) else 1
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    print(f"log since start: {len(errors)} ERROR lines")
+    for line in errors[:10]:
+        print("   ", line[:160])
+    status = 0 if not (failures or memory_lines or tracebacks or restarts or errors) else 1
     if master:
         alive = Path(f"/proc/{master}").exists()
         print(f"Odoo server PID {master}: {'still running' if alive else 'GONE'}")

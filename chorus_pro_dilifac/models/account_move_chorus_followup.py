@@ -1,12 +1,16 @@
 """Following Chorus Pro invoices until paid: alerts, links, payment delay, duplicata."""
 
 import datetime
+import logging
 
+import psycopg2
 from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_datetime
 
 from ..lib.chorus_status import ATTENTION, AWAITING, EDITABLE
+
+_logger = logging.getLogger(__name__)
 
 # Dilifac answers the next day from 10:00 and Chorus Pro within minutes: two days of
 # silence after a sending means something was lost on the way.
@@ -187,8 +191,19 @@ class AccountMove(models.Model):
             ]
         )
         for move in moves:
-            move._chorus_schedule_alert()
-        self.env["res.company"].search([])._chorus_remind_password_expiry()
+            self._chorus_retry_next_run(move._chorus_schedule_alert, move)
+        for company in self.env["res.company"].search([]):
+            self._chorus_retry_next_run(company._chorus_remind_password_expiry, company)
+
+    def _chorus_retry_next_run(self, step, record):
+        """Run one step of a scheduled action in a savepoint; a row another process changed
+        meanwhile (an HTTP worker posting on the same invoice or customer) leaves that step
+        to the next run instead of failing the whole run. Every step is idempotent."""
+        try:
+            with self.env.cr.savepoint():
+                step()
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            _logger.info("%s changed in another transaction: left to the next run", record)
 
     def _chorus_alert_situation(self):
         """(key, summary, note) of what a human must do now, or None."""

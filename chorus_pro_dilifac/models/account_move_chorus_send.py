@@ -11,6 +11,7 @@ import datetime
 import hashlib
 import io
 import logging
+import time
 import zipfile
 
 import psycopg2
@@ -42,6 +43,11 @@ CRON_BATCH = 50
 # Code of a failure that is not the other side's answer (a bug, a lost database
 # connection...): unlike UNKNOWN_OUTCOME it says nothing of how far the upload went.
 UNEXPECTED = "UNEXPECTED"
+
+# Odoo's cron worker runs every due job, and up to 10 batches of each, within one
+# limit_time_real (120 s by default) before it is killed: a batch of the API poll stops
+# taking new work after this many seconds and leaves the rest to the next batch or run.
+CRON_BATCH_SECONDS = 10
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
 # A notification file that cannot be applied this many runs in a row is set aside.
 DILIFAC_REFUSAL_RUNS = 3
@@ -279,6 +285,7 @@ class AccountMove(models.Model):
                 "odoo",
                 "SENT",
                 label,
+                date=move.chorus_sent_on,
                 flow_number=move.chorus_flow_number,
                 state="sent",
                 event_key=f"sent:{move.chorus_attempt}",
@@ -454,11 +461,12 @@ class AccountMove(models.Model):
         """Flow reports, then invoice ids, then statuses, for every API company, a batch
         at a time; the cron framework runs it again at once while work remains."""
         done = remaining = 0
+        deadline = time.monotonic() + CRON_BATCH_SECONDS
         for company in self.env["res.company"].search([("chorus_transport", "=", "api")]):
             try:
                 company_done, company_remaining = self.with_company(
                     company
-                )._chorus_api_poll_company(company)
+                )._chorus_api_poll_company(company, deadline=deadline)
             except Exception:  # one company's settings must not stop the others
                 _logger.exception("Chorus Pro polling of %s failed", company.name)
                 continue
@@ -467,8 +475,9 @@ class AccountMove(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model
-    def _chorus_api_poll_company(self, company):
-        """One batch of each kind of work; returns (done, remaining)."""
+    def _chorus_api_poll_company(self, company, deadline=None):
+        """One batch of each kind of work, or what fits before ``deadline``
+        (``time.monotonic()``); returns (done, remaining)."""
         base = [("company_id", "=", company.id), ("chorus_sent_transport", "=", "api")]
         domains = {
             "unknown": base + [("chorus_state", "=", "sending")],
@@ -487,13 +496,26 @@ class AccountMove(models.Model):
             domains["followed"], order="chorus_polled_on asc nulls first, id", limit=CRON_BATCH
         )
         client = company._chorus_api_client()
+        done = 0
+
+        def in_time():
+            return deadline is None or time.monotonic() < deadline
+
         for move in unknown:
+            if not in_time():
+                break
             self._chorus_guarded(move, move._chorus_settle_unknown_outcome)
+            done += 1
         for flow_number, moves in flows.grouped("chorus_flow_number").items():
+            if not in_time():
+                break
             self._chorus_guarded(moves, moves._chorus_apply_flow_report, client, flow_number)
+            done += len(moves)
         for move in followed:
+            if not in_time():
+                break
             self._chorus_guarded(move, move._chorus_refresh_status, client)
-        done = len(unknown) + len(flows) + len(followed)
+            done += 1
         return done, sum(totals.values()) - done
 
     def _chorus_guarded(self, moves, func, *args):

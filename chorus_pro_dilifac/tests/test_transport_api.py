@@ -60,7 +60,8 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
             self.poll()
         self.play_buyer(invoice, "SERVICE_FAIT")
         self.poll()
-        history = invoice.chorus_history_ids  # newest first, as the Chorus Pro tab shows it
+        # Newest first, as the Chorus Pro tab shows it.
+        history = self.env["chorus.pro.history"].search([("move_id", "=", invoice.id)])
         self.assertEqual(history[0].code, "SERVICE_FAIT")
         self.assertEqual(history[-1].code, "SENT")
         for line in history:
@@ -178,6 +179,20 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         invoice._chorus_send()
         done, remaining = self.env["account.move"]._chorus_api_poll_company(self.company)
         self.assertEqual((done, remaining), (1, 0))
+
+    def test_a_poll_batch_out_of_time_leaves_the_rest_for_later(self):
+        """Odoo kills a cron worker after limit_time_real: a batch past its time budget
+        stops taking work and reports it as remaining."""
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self.sandbox.process_all()
+        Move = self.env["account.move"]
+        done, remaining = Move._chorus_api_poll_company(self.company, deadline=0)
+        self.assertEqual((done, remaining), (0, 1))
+        self.assertFalse(invoice.chorus_invoice_id, "nothing read from Chorus Pro")
+        done, remaining = Move._chorus_api_poll_company(self.company)
+        self.assertEqual((done, remaining), (1, 0))
+        self.assertTrue(invoice.chorus_invoice_id)
 
     def test_unconfirmed_deposit_is_handed_to_a_person_after_a_day(self):
         invoice = self._invoice(self.town)

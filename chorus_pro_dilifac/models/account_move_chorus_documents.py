@@ -191,17 +191,6 @@ class AccountMove(models.Model):
     def _chorus_pdf_name(self):
         return safe_file_name(self.name, ".pdf")
 
-    def _chorus_invoice_pdfs(self):
-        """{move: PDF bytes}: the stored invoice PDF, else rendered now, one invoice per
-        wkhtmltopdf run (the Debian build, with unpatched Qt, fails on several at once)."""
-        pdfs = {move: move.invoice_pdf_report_id.raw for move in self if move.invoice_pdf_report_id}
-        report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
-        for move in self.filtered(lambda m: m not in pdfs):
-            pdfs[move], _report_type = report._render_qweb_pdf(
-                "account.account_invoices", res_ids=move.ids
-            )
-        return pdfs
-
     def _chorus_build_document(self, syntax=None, dilifac=False, with_pdf=True):
         """(filename, bytes) of the document deposited for this invoice.
 
@@ -220,7 +209,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         syntax = syntax or self.company_id.chorus_syntax
         filename = chorus_file_name(self.name, syntax, attempt=self.chorus_attempt or 1)
-        if pdf is None and (with_pdf or syntax == SYNTAX_FACTURX):
+        if pdf is None and self._chorus_syntax_carries_pdf(syntax, with_pdf):
             pdf = self._chorus_invoice_pdfs()[self]
         if syntax == SYNTAX_UBL:
             builder = self.env["account.edi.xml.ubl_chorus"].with_context(
@@ -261,9 +250,7 @@ class AccountMove(models.Model):
         """
         problems = self._chorus_check_before_sending(dilifac=dilifac)
         buildable = self.filtered(lambda m: m not in problems)
-        needs_pdf = buildable.filtered(
-            lambda m: with_pdf or (syntax or m.company_id.chorus_syntax) == SYNTAX_FACTURX
-        )
+        needs_pdf = buildable.filtered(lambda m: m._chorus_syntax_carries_pdf(syntax, with_pdf))
         pdfs = needs_pdf._chorus_invoice_pdfs() if needs_pdf else {}
         validator = default_validator()
         prepared = {}

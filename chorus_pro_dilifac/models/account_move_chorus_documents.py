@@ -11,7 +11,7 @@ from ..lib.codes import (
     MARKET_MAX_LENGTH,
 )
 from ..lib.filenames import chorus_file_name, safe_file_name
-from ..lib.validation import default_validator
+from ..lib.validation_pool import pool_for
 
 _logger = logging.getLogger(__name__)
 
@@ -252,8 +252,8 @@ class AccountMove(models.Model):
         buildable = self.filtered(lambda m: m not in problems)
         needs_pdf = buildable.filtered(lambda m: m._chorus_syntax_carries_pdf(syntax, with_pdf))
         pdfs = needs_pdf._chorus_invoice_pdfs() if needs_pdf else {}
-        validator = default_validator()
-        prepared = {}
+        validator = pool_for(len(buildable))
+        prepared, validations = {}, {}
         for move in self:
             move_syntax = syntax or move.company_id.chorus_syntax
             if move in problems:
@@ -304,9 +304,17 @@ class AccountMove(models.Model):
                 _("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
                 for error in builder_errors
             ]
-            report = validator.validate(content, move_syntax)
-            validation_errors, warnings = move._chorus_validation_messages(report)
-            errors += [
+            # Validated by the pool while the next documents are built.
+            validations[move] = validator.submit(content, move_syntax)
+            prepared[move] = {
+                "filename": filename,
+                "content": content,
+                "errors": errors,
+                "warnings": [],
+            }
+        for move, validation in validations.items():
+            validation_errors, warnings = move._chorus_validation_messages(validation.result())
+            prepared[move]["errors"] += [
                 _(
                     "Invoice %(invoice)s: the document fails rule %(rule)s",
                     invoice=move.name,
@@ -314,12 +322,7 @@ class AccountMove(models.Model):
                 )
                 for error in validation_errors
             ]
-            prepared[move] = {
-                "filename": filename,
-                "content": content,
-                "errors": errors,
-                "warnings": warnings,
-            }
+            prepared[move]["warnings"] = warnings
         return prepared
 
     def _chorus_raise_if_errors(self, prepared):

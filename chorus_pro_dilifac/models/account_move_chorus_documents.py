@@ -18,7 +18,8 @@ from ..lib.codes import (
     recipient_gln,
 )
 from ..lib.filenames import chorus_file_name, safe_file_name
-from ..lib.validation import ValidationUnavailable, worker_validator
+from ..lib.validation import ValidationUnavailable
+from ..lib.validation_pool import pool_for
 
 _logger = logging.getLogger(__name__)
 
@@ -365,16 +366,6 @@ class AccountMove(models.Model):
     def _chorus_pdf_name(self):
         return safe_file_name(self.name, ".pdf")
 
-    def _chorus_invoice_pdfs(self):
-        """{move: PDF bytes}: the stored invoice PDF, else rendered now, one invoice per
-        wkhtmltopdf run (the Debian build, with unpatched Qt, fails on several at once)."""
-        pdfs = {move: move.invoice_pdf_report_id.raw for move in self if move.invoice_pdf_report_id}
-        report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
-        for move in self.filtered(lambda m: m not in pdfs):
-            pdfs[move], _report_type = report._render_qweb_pdf(
-                "account.account_invoices", res_ids=move.ids
-            )
-        return pdfs
 
     def _chorus_build_document_and_errors(
         self, syntax=None, dilifac=False, with_pdf=True, pdf=None
@@ -387,7 +378,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         syntax = syntax or self.company_id.chorus_syntax
         filename = chorus_file_name(self.name, syntax, attempt=self.chorus_attempt or 1)
-        if pdf is None and (with_pdf or syntax == SYNTAX_FACTURX):
+        if pdf is None and self._chorus_syntax_carries_pdf(syntax, with_pdf):
             pdf = self._chorus_invoice_pdfs()[self]
         if syntax == SYNTAX_UBL:
             builder = self.env["account.edi.xml.ubl_chorus"].with_context(
@@ -448,12 +439,10 @@ class AccountMove(models.Model):
         """
         problems = self._chorus_check_before_sending(dilifac=dilifac)
         buildable = self.filtered(lambda m: m not in problems)
-        needs_pdf = buildable.filtered(
-            lambda m: with_pdf or (syntax or m.company_id.chorus_syntax) == SYNTAX_FACTURX
-        )
+        needs_pdf = buildable.filtered(lambda m: m._chorus_syntax_carries_pdf(syntax, with_pdf))
         pdfs = needs_pdf._chorus_invoice_pdfs() if needs_pdf else {}
-        validator = worker_validator()
-        prepared = {}
+        validator = pool_for(len(buildable))
+        prepared, validations = {}, {}
         for move in self:
             move_syntax = syntax or move.company_id.chorus_syntax
             if move in problems:
@@ -504,30 +493,33 @@ class AccountMove(models.Model):
                 _("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
                 for error in builder_errors
             ]
+            # Validated by the pool while the next documents are built.
+            validations[move] = validator.submit(content, move_syntax)
+            prepared[move] = {
+                "filename": filename,
+                "content": content,
+                "errors": errors,
+                "warnings": [],
+            }
+        for move, validation in validations.items():
             try:
-                report = validator.validate(content, move_syntax)
+                report = validation.result()
             except ValidationUnavailable as exc:
                 _logger.warning(
                     "Chorus Pro document of %s could not be validated: %s", move.name, exc
                 )
-                prepared[move] = {
-                    "filename": filename,
-                    "content": content,
-                    "errors": errors
-                    + [
-                        _(
-                            "Invoice %(invoice)s: its document could not be checked against the "
-                            "EN 16931 rules (%(error)s). Nothing was sent: try again in a "
-                            "moment, or ask your administrator if this persists.",
-                            invoice=move.name,
-                            error=exc,
-                        )
-                    ],
-                    "warnings": [],
-                }
+                prepared[move]["errors"].append(
+                    _(
+                        "Invoice %(invoice)s: its document could not be checked against the "
+                        "EN 16931 rules (%(error)s). Nothing was sent: try again in a "
+                        "moment, or ask your administrator if this persists.",
+                        invoice=move.name,
+                        error=exc,
+                    )
+                )
                 continue
             validation_errors, warnings = move._chorus_validation_messages(report, move_syntax)
-            errors += [
+            prepared[move]["errors"] += [
                 _(
                     "Invoice %(invoice)s: the document fails rule %(rule)s",
                     invoice=move.name,
@@ -535,12 +527,7 @@ class AccountMove(models.Model):
                 )
                 for error in validation_errors
             ]
-            prepared[move] = {
-                "filename": filename,
-                "content": content,
-                "errors": errors,
-                "warnings": warnings,
-            }
+            prepared[move]["warnings"] = warnings
         return prepared
 
     def _chorus_raise_if_errors(self, prepared):

@@ -68,9 +68,42 @@ class AccountMoveSend(models.AbstractModel):
         )
         if not to_send:
             return
-        failures = to_send._chorus_send()
+        # Odoo links the PDFs it just rendered only after this hook: hand them over, so
+        # that no invoice is rendered twice (only real PDFs: tests render HTML instead).
+        rendered = {
+            invoice.id: values["raw"]
+            for invoice, data in invoices_data.items()
+            if (values := data.get("pdf_attachment_values"))
+            and isinstance(values.get("raw"), bytes)
+            and values["raw"][:5] == b"%PDF-"
+        }
+        failures = {}
+        for chunk in self._chorus_send_chunks(to_send):
+            failures.update(
+                chunk.with_context(
+                    chorus_rendered_pdfs=tuple(
+                        (move_id, rendered[move_id]) for move_id in chunk.ids if move_id in rendered
+                    )
+                )._chorus_send()
+            )
         for invoice, errors in failures.items():
             invoices_data[invoice]["error"] = {
                 "error_title": _("Chorus Pro: %s was not sent", invoice.name),
                 "errors": errors,
             }
+
+    @api.model
+    def _chorus_send_chunks(self, moves):
+        """``moves`` in chunks of ``chorus_pro_dilifac.send_batch_size`` invoices (100):
+        each chunk is built, validated and deposited (one flow) before the next, and the
+        record cache is emptied between chunks, so memory does not grow with the batch."""
+        size = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("chorus_pro_dilifac.send_batch_size", "100")
+        )
+        ids = moves.ids
+        for start in range(0, len(ids), max(size, 1)):
+            if start:
+                self.env.invalidate_all()
+            yield moves.browse(ids[start : start + size])

@@ -11,6 +11,7 @@ from . import test_live_qualification
 from . import test_neutralize
 from . import test_notification_order
 from . import test_partner
+from . import test_pdf_rendering
 from . import test_portal_export
 from . import test_security
 from . import test_send_and_print

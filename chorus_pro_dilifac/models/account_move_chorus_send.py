@@ -48,6 +48,11 @@ UNEXPECTED = "UNEXPECTED"
 # limit_time_real (120 s by default) before it is killed: a batch of the API poll stops
 # taking new work after this many seconds and leaves the rest to the next batch or run.
 CRON_BATCH_SECONDS = 10
+# The cron worker's 120 s also cover its sleep (up to 70 s) and the other due jobs: one run
+# of the API poll, all its batches together, stops after this many seconds and asks for a
+# new run at once, which the cron worker takes in its next pass, with a fresh time limit.
+CRON_RUN_SECONDS = 30
+_RUN_STARTS = {}  # (database, cron id, lastcall) -> time.monotonic() of the run's start
 DILIFAC_TZ = pytz.timezone("Europe/Paris")
 # A notification file that cannot be applied this many runs in a row is set aside.
 DILIFAC_REFUSAL_RUNS = 3
@@ -461,7 +466,11 @@ class AccountMove(models.Model):
         """Flow reports, then invoice ids, then statuses, for every API company, a batch
         at a time; the cron framework runs it again at once while work remains."""
         done = remaining = 0
-        deadline = time.monotonic() + CRON_BATCH_SECONDS
+        deadline = self._chorus_cron_deadline()
+        if deadline is not None and time.monotonic() >= deadline:
+            # No work notified: the cron framework ends this run; a new one comes at once.
+            self.env.ref("chorus_pro_dilifac.ir_cron_chorus_api_poll")._trigger()
+            return
         for company in self.env["res.company"].search([("chorus_transport", "=", "api")]):
             try:
                 company_done, company_remaining = self.with_company(
@@ -473,6 +482,19 @@ class AccountMove(models.Model):
             done += company_done
             remaining += company_remaining
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _chorus_cron_deadline(self):
+        """When this batch must stop taking work, or None outside a scheduled run."""
+        cron_id = self.env.context.get("cron_id")
+        if not cron_id:
+            return None
+        now = time.monotonic()
+        for key in [k for k, start in _RUN_STARTS.items() if start < now - 3600]:
+            del _RUN_STARTS[key]
+        key = (self.env.cr.dbname, cron_id, str(self.env.context.get("lastcall")))
+        started = _RUN_STARTS.setdefault(key, now)
+        return min(now + CRON_BATCH_SECONDS, started + CRON_RUN_SECONDS)
 
     @api.model
     def _chorus_api_poll_company(self, company, deadline=None):
@@ -534,6 +556,9 @@ class AccountMove(models.Model):
                          moves.mapped("name"))
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            # Being sent or changed by another process right now: polled again next batch.
+            _logger.info("%s changed in another transaction: polled later", moves.mapped("name"))
         except Exception:
             _logger.exception("Chorus Pro polling of %s failed", moves.mapped("name"))
         finally:

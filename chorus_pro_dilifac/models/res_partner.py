@@ -1,5 +1,6 @@
 import logging
 
+import psycopg2
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from stdnum.fr import siret as stdnum_siret
@@ -184,6 +185,10 @@ class ResPartner(models.Model):
                 _logger.warning(
                     "Chorus Pro directory refresh of %s failed: %s", partner.display_name, error
                 )
+            except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+                # Changed meanwhile by another process (an invoice being sent to it): the
+                # oldest-checked partners come first again next run.
+                _logger.info("%s changed in another transaction: refreshed next run", partner)
 
     @api.constrains("siret")
     def _check_chorus_siret(self):

@@ -194,6 +194,28 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertEqual((done, remaining), (1, 0))
         self.assertTrue(invoice.chorus_invoice_id)
 
+    def test_a_scheduled_run_out_of_time_asks_for_a_new_run(self):
+        """The cron worker is killed after limit_time_real: a run past its budget does no
+        more work and asks the cron worker for a new run, with a fresh time limit."""
+        from odoo.addons.chorus_pro_dilifac.models import account_move_chorus_send as send
+
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self.sandbox.process_all()
+        cron = self.env.ref("chorus_pro_dilifac.ir_cron_chorus_api_poll")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        context = {"cron_id": cron.id, "lastcall": "2026-12-01 09:00:00"}
+        with patch.object(send, "CRON_RUN_SECONDS", 0):
+            self.env["account.move"].with_context(**context)._cron_chorus_api_poll()
+        self.assertFalse(invoice.chorus_invoice_id, "nothing read from Chorus Pro")
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), len(triggers)
+        )
+        self.env["account.move"].with_context(
+            cron_id=cron.id, lastcall="next"
+        )._cron_chorus_api_poll()
+        self.assertTrue(invoice.chorus_invoice_id, "the new run does the work")
+
     def test_unconfirmed_deposit_is_handed_to_a_person_after_a_day(self):
         invoice = self._invoice(self.town)
         self.sandbox.fail_next(DEPOSIT, "drop")

@@ -12,3 +12,5 @@ from . import account_edi_xml_cii_chorus
 from . import account_move_chorus_documents
 from . import account_move_chorus_followup
 from . import res_company_chorus_followup
+from . import account_move_chorus_portal
+from . import chorus_pro_payment_delay

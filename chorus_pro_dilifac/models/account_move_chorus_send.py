@@ -57,12 +57,8 @@ class AccountMove(models.Model):
         """Button: send the selected invoices now with the company's transport."""
         failures = self._chorus_send()
         if failures:
-            raise UserError(
-                "\n\n".join(
-                    _("%(invoice)s:\n%(errors)s", invoice=move.name, errors="\n".join(errors))
-                    for move, errors in failures.items()
-                )
-            )
+            # Each message already names its invoice: never a second time.
+            raise UserError("\n".join(error for errors in failures.values() for error in errors))
         return True
 
     def _chorus_send(self, from_cron=False):
@@ -82,8 +78,9 @@ class AccountMove(models.Model):
                 for move in company_moves:
                     failures[move] = [
                         _(
-                            "The company sends through the Chorus Pro portal: use the action "
-                            "'Chorus Pro portal file' on the invoice list."
+                            "%s: the company sends through the Chorus Pro portal: use the "
+                            "action 'Chorus Pro portal file' on the invoice list.",
+                            move.name,
                         )
                     ]
                 continue

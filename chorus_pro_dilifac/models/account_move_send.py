@@ -60,6 +60,7 @@ class AccountMoveSend(models.AbstractModel):
         failures = to_send._chorus_send()
         for invoice, errors in failures.items():
             invoices_data[invoice]["error"] = {
-                "error_title": _("Chorus Pro: %s was not sent", invoice.name),
+                # Each error names the invoice already.
+                "error_title": _("Not sent to Chorus Pro"),
                 "errors": errors,
             }

@@ -121,7 +121,7 @@ class ResCompany(models.Model):
     chorus_portal_file_limit = fields.Float(
         string="Portal file size limit (MB)",
         default=PORTAL_UPLOAD_LIMIT / 1_000_000,
-        digits=(6, 1),
+        digits=(6, 2),
         help="The Chorus Pro portal refuses an uploaded file above this size: the portal "
         "export splits its invoices into files under it.",
     )

@@ -40,10 +40,10 @@ class TestChorusPortalExport(ChorusProCommon):
             wizard.line_ids - wizard.line_ids.filtered(lambda line: line.move_id == state_invoice)
         ).include = False
         self.assertEqual(wizard.missing_count, 0)
-        self.company.chorus_portal_file_limit = 0.001
+        self.company.chorus_portal_file_limit = 0.01  # 10 kB: less than the PDF alone
         wizard.action_export()
         self.assertIn(state_invoice.name, wizard.size_warning)
-        self.assertIn("more than the 0.001 MB the portal", wizard.size_warning)
+        self.assertIn("more than the 0.01 MB the portal", wizard.size_warning)
         invoices = parse_portal_file(base64.b64decode(wizard.file_data))
         self.assertEqual([i.number for i in invoices], [state_invoice.name])
         self.assertEqual(

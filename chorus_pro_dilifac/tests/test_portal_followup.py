@@ -44,7 +44,9 @@ class TestPortalFollowUp(ChorusApiSandboxCommon):
         self.assertEqual(invoice.chorus_state, "sent")
 
         self.sandbox.process_all()
-        self.env["account.move"]._cron_chorus_portal_follow()
+        # The menu "Fetch news now" does what the scheduled action does, now.
+        action = self.env["account.move"].action_chorus_fetch_news_now()
+        self.assertIn("uploaded on the portal", action["params"]["message"])
         self.assertTrue(invoice.chorus_invoice_id)
         self.assertEqual(invoice.chorus_state, "made_available")
         self.play_buyer(invoice, "MISE_EN_PAIEMENT")

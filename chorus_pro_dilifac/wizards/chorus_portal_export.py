@@ -143,11 +143,13 @@ class ChorusProPortalExport(models.TransientModel):
         pdfs = moves._chorus_invoice_pdfs()
         now = fields.Datetime.now()
         limit = int((self.env.company.chorus_portal_file_limit or 4.0) * 1_000_000)
-        # One payment means per file; credit notes (no means) in files of their own.
+        # One payment means per file. Credit notes declare none: they go with the
+        # invoices of the first means (or alone when there is no invoice).
         groups = defaultdict(lambda: self.env["account.move"])
-        for move in moves:
-            means = "" if move.move_type == "out_refund" else move.chorus_payment_means
-            groups[means] |= move
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        for move in invoices:
+            groups[move.chorus_payment_means] |= move
+        groups[invoices[:1].chorus_payment_means or ""] |= moves - invoices
         files = []
         for means, group in sorted(groups.items()):
             by_number = {move.name: move for move in group}
@@ -175,7 +177,7 @@ class ChorusProPortalExport(models.TransientModel):
             )
             for number, (means, batch, content) in enumerate(files, start=1)
         ]
-        self.size_warning = too_big and _(
+        self.size_warning = bool(too_big) and _(
             "%(invoices)s: alone, the file weighs more than the %(limit)g MB the portal "
             "accepts (Settings > Chorus Pro). Lighten its PDF, or deposit it another way.",
             invoices=", ".join(m.name for batch, _c in too_big for m in batch),
@@ -281,7 +283,7 @@ class ChorusProPortalExportFile(models.TransientModel):
     size = fields.Integer(string="Size (bytes)", readonly=True)
     payment_means = fields.Selection(PAYMENT_MEANS, string="Payment means", readonly=True)
     move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
-    invoice_count = fields.Integer(compute="_compute_invoice_count", string="Invoices")
+    invoice_count = fields.Integer(compute="_compute_invoice_count", string="Invoice count")
 
     @api.depends("move_ids")
     def _compute_invoice_count(self):

@@ -26,6 +26,7 @@
         "data/ubl_chorus_templates.xml",
         "data/cii_chorus_templates.xml",
         "views/chorus_pro_service_views.xml",
+        "views/chorus_directory_search_views.xml",
         "views/chorus_pro_history_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",
@@ -39,7 +40,10 @@
         "views/chorus_recycle_wizard_views.xml",
         "views/chorus_complete_wizard_views.xml",
         "views/chorus_rejection_wizard_views.xml",
+        "data/ir_cron_portal.xml",
+        "views/chorus_portal_status_views.xml",
         "views/report_invoice_duplicata.xml",
+        "views/chorus_pro_menus.xml",
     ],
     "demo": [
         "demo/chorus_pro_demo.xml",

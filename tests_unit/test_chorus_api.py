@@ -571,3 +571,18 @@ def test_malformed_answer_is_a_transport_error(sandbox, client, path, body, call
         CALLS[call](client)
     assert info.value.kind == kind
     assert "Chorus Pro" in str(info.value)
+
+
+def test_search_recipients_by_name_town_postal_code_or_siret(client):
+    by_name = client.search_recipients(text="mediatheque")  # no match on a service name
+    assert by_name == []
+    by_town = client.search_recipients(text="rouen")
+    assert [r["name"] for r in by_town] == ["Département de Seine-Maritime"], "public only"
+    by_accentless_name = client.search_recipients(text="port-lumiere")
+    assert [(r["siret"], r["postal_code"], r["town"]) for r in by_accentless_name] == [
+        ("21130055300016", "13002", "Port-Lumière")]
+    by_postal_code = client.search_recipients(text="750")
+    assert {r["siret"] for r in by_postal_code} == {"11000201100044", "26750001500016"}
+    [by_siret] = client.search_recipients(siret="21340172200011")
+    assert (by_siret["structure_id"], by_siret["name"]) == (2002, "Commune de Saint-Libre")
+    assert client.search_recipients(siret="2134", text="Paris") == []

@@ -212,3 +212,39 @@ def test_parser_rejects_inconsistent_files():
     with pytest.raises(pf.PortalFileError):
         pf.parse_portal_file(b"not xml")
 
+
+
+def _heavy(index, size):
+    """An invoice whose PDF does not compress (random bytes), ``size`` bytes long."""
+    import random
+
+    noise = random.Random(index).randbytes(size)
+    return _invoice(index % 28 + 1, number=f"FAC-2026-{index:05d}",
+                    pdf_bytes=b"%PDF-1.7\n" + noise + b"\n%%EOF\n")
+
+
+def test_split_keeps_every_file_under_the_limit_and_every_invoice_once():
+    invoices = [_heavy(index, 200_000) for index in range(1, 11)]  # about 2.7 MB in base64
+    files = pf.split_portal_files(invoices, 1_000_000, date(2026, 11, 24), "1000000042")
+    assert len(files) >= 3
+    numbers = []
+    flow_ids = []
+    for batch, content in files:
+        assert len(content) <= 1_000_000
+        parsed = pf.parse_portal_file(content)
+        assert [i.number for i in parsed] == [i.number for i in batch]
+        numbers += [i.number for i in parsed]
+        flow_ids.append(etree.fromstring(content.split(b"\n", 2)[2]).findtext(
+            ".//ParametreIndiv[Code='IdFlx']/Valeurparametre"))
+    assert numbers == [i.number for i in invoices], "each invoice once, in order"
+    assert flow_ids[:2] == ["1000000042", "1000000043"]
+    assert len(set(flow_ids)) == len(files)
+
+
+def test_split_puts_an_invoice_too_big_for_any_file_alone():
+    small, huge = _heavy(1, 1000), _heavy(2, 1_200_000)
+    files = pf.split_portal_files([small, huge, _heavy(3, 1000)], 1_000_000,
+                                  date(2026, 11, 24), "7")
+    assert [[i.number for i in batch] for batch, _content in files] == [
+        ["FAC-2026-00001"], ["FAC-2026-00002"], ["FAC-2026-00003"]]
+    assert len(files[1][1]) > 1_000_000

@@ -559,6 +559,26 @@ class ChorusProClient:
         }
 
     @_answer()
+    def search_recipients(self, siret=None, text=None, page_size=50):
+        """Public structures by SIRET (or its start) and/or a name, town or postal code
+        (``transverses/v1/rechercher/destinataire``, chorus-pro.md §2.3.4); one page.
+
+        ``[{structure_id, siret, name, postal_code, town}]``; none found is an empty list.
+        """
+        payload = {"typeStructure": "PUBLIQUE",
+                   "parametresRecherche": {"nbResultatsParPage": page_size,
+                                           "pageResultatDemandee": 1}}
+        if siret:
+            payload["identifiant"] = siret
+        if text:
+            payload["nomVilleCodePostal"] = text
+        body = self._post("/cpro/transverses/v1/rechercher/destinataire", payload)
+        return [{"structure_id": r.get("idStructureCPP"), "siret": r.get("siret"),
+                 "name": r.get("nomDestinataire"), "postal_code": r.get("adresseCodePostal"),
+                 "town": r.get("adresseVille")}
+                for r in _as_list(body.get("listeDestinataires"))]
+
+    @_answer()
     def search_engagements(self, supplier_structure_id, engagement_number):
         """Legal commitments (EJ) issued to our structure with this number."""
         body = self._post("/cpro/engagementsJuridiques/v1/rechercher", {

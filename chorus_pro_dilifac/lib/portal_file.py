@@ -31,6 +31,9 @@ PDF_MIME_TYPE = "application/pdf"
 # to apply to the uploaded XML too (10 MB, decimal, which is also below 10 MiB). The PDFs inside
 # are base64-encoded, so they may weigh about 7.5 MB in total.
 PORTAL_FILE_SIZE_LIMIT = 10_000_000
+# What the portal's upload form refuses in practice (booksellers' software manuals): files
+# are split under this size by default; a company setting changes it.
+PORTAL_UPLOAD_LIMIT = 4_000_000
 
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _CENT = Decimal("0.01")
@@ -222,6 +225,57 @@ def build_portal_file(invoices, production_date, flow_id):
         b'<?xml-stylesheet type="text/xsl" href="' + STYLESHEET.encode() + b'"?>\n'
     )
     return head + etree.tostring(root, encoding="utf-8", pretty_print=True)
+
+
+def split_portal_files(invoices, limit, production_date, flow_id):
+    """The invoices packed into as few portal files as fit under ``limit`` bytes, in order.
+
+    Returns ``[(invoices, content)]``. An invoice too big for any file (its PDF alone
+    over the limit) is put alone in its file: the caller says so. Each file gets its own
+    flow id (a numeric ``flow_id`` counts up).
+
+    Each invoice is built once alone to learn its weight; a file is then the envelope
+    plus its invoices, checked once built (and cut again in the rare case the estimate
+    was a few bytes short).
+    """
+    if not invoices:
+        return []
+    alone = [len(build_portal_file([i], production_date, flow_id)) for i in invoices]
+    envelope = _envelope_size(invoices[0], production_date, flow_id)
+    batches, batch, size = [], [], envelope
+    for invoice, weight in zip(invoices, alone, strict=True):
+        weight -= envelope
+        if batch and size + weight > limit:
+            batches.append(batch)
+            batch, size = [], envelope
+        batch.append(invoice)
+        size += weight
+    if batch:
+        batches.append(batch)
+    files = []
+    while batches:
+        batch = batches.pop(0)
+        content = build_portal_file(batch, production_date, _flow_id(flow_id, len(files) + 1))
+        if len(content) > limit and len(batch) > 1:
+            batches[:0] = [batch[:-1], batch[-1:]]
+            continue
+        files.append((batch, content))
+    return files
+
+
+def _envelope_size(sample, production_date, flow_id):
+    """The bytes of a portal file that are not its invoices (head, envelope, container)."""
+    one = build_portal_file([sample], production_date, flow_id)
+    two = build_portal_file([sample, sample], production_date, flow_id)
+    return 2 * len(one) - len(two)
+
+
+def _flow_id(flow_id, number):
+    """The flow id of the ``number``-th file: numeric ids (as in the only example) count up."""
+    flow_id = str(flow_id)
+    if number == 1:
+        return flow_id
+    return str(int(flow_id) + number - 1) if flow_id.isdigit() else f"{flow_id}-{number}"
 
 
 def _text(element, path, required=True):

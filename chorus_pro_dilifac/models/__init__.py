@@ -16,3 +16,5 @@ from . import account_move_chorus_pdf
 from . import account_edi_common
 from . import account_move_chorus_followup
 from . import res_company_chorus_followup
+from . import account_move_chorus_portal
+from . import chorus_pro_payment_delay

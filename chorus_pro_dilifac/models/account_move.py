@@ -68,7 +68,7 @@ class AccountMove(models.Model):
         tracking=True,
         index="btree_not_null",
     )
-    chorus_status_code = fields.Char(string="Chorus Pro status", copy=False, readonly=True)
+    chorus_status_code = fields.Char(string="Last event code", copy=False, readonly=True)
     chorus_status_date = fields.Datetime(string="Status date", copy=False, readonly=True)
     chorus_invoice_id = fields.Char(string="Chorus Pro invoice id", copy=False, readonly=True)
     chorus_flow_number = fields.Char(string="Flow number", copy=False, readonly=True)

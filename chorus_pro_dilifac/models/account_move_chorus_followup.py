@@ -49,13 +49,21 @@ class AccountMove(models.Model):
         string="Days from deposit to payment",
         compute="_compute_chorus_days_to_payment",
         store=True,
-        aggregator="avg",
+        # Unpaid invoices store 0: an average over invoices would count them. The
+        # per-buyer and per-month figures are in chorus.pro.payment.delay (paid only).
+        aggregator=None,
         digits=(16, 1),
     )
     chorus_debtor_type = fields.Selection(
         related="commercial_partner_id.chorus_debtor_type",
         string="Debtor type",
         store=True,
+    )
+    chorus_status_label = fields.Char(
+        string="Last event",
+        compute="_compute_chorus_status_label",
+        help="What Chorus Pro, Dilifac or the portal last said, in words (the code is in "
+        "the history).",
     )
     chorus_portal_url = fields.Char(string="Chorus Pro portal", compute="_compute_chorus_links")
     chorus_dilifac_url = fields.Char(string="Dilifac follow-up", compute="_compute_chorus_links")
@@ -147,10 +155,19 @@ class AccountMove(models.Model):
     def _compute_chorus_days_to_payment(self):
         for move in self:
             if move.chorus_sent_on and move.chorus_paid_on:
+                # A payment dated before the deposit is shown as it is (negative).
                 delay = move.chorus_paid_on - move.chorus_sent_on
-                move.chorus_days_to_payment = max(delay.total_seconds(), 0) / 86400
+                move.chorus_days_to_payment = delay.total_seconds() / 86400
             else:
                 move.chorus_days_to_payment = 0.0
+
+    @api.depends("chorus_status_code", "chorus_history_ids.label", "chorus_history_ids.code")
+    def _compute_chorus_status_label(self):
+        for move in self:
+            line = move.chorus_history_ids.filtered(
+                lambda h, code=move.chorus_status_code: h.code == code
+            ).sorted(lambda h: (h.date, h.id))[-1:]
+            move.chorus_status_label = line.label or move.chorus_status_code
 
     @api.depends("company_id.chorus_environment", "company_id.chorus_dilifac_followup_url")
     def _compute_chorus_links(self):

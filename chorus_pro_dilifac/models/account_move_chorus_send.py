@@ -89,8 +89,9 @@ class AccountMove(models.Model):
                 for move in company_moves:
                     failures[move] = [
                         _(
-                            "The company sends through the Chorus Pro portal: use the action "
-                            "'Chorus Pro portal file' on the invoice list."
+                            "%s: the company sends through the Chorus Pro portal: use the "
+                            "action 'Chorus Pro portal file' on the invoice list.",
+                            move.name,
                         )
                     ]
                 continue

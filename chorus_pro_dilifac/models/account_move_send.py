@@ -88,7 +88,8 @@ class AccountMoveSend(models.AbstractModel):
             )
         for invoice, errors in failures.items():
             invoices_data[invoice]["error"] = {
-                "error_title": _("Chorus Pro: %s was not sent", invoice.name),
+                # Each error names the invoice already.
+                "error_title": _("Not sent to Chorus Pro"),
                 "errors": errors,
             }
 

@@ -7,6 +7,7 @@ HISTORY_SOURCES = [
     ("dilifac", "Dilifac"),
     ("chorus_flow", "Chorus Pro flow"),
     ("chorus_invoice", "Chorus Pro invoice"),
+    ("portal", "Chorus Pro portal (recorded by hand)"),
 ]
 
 
@@ -26,6 +27,9 @@ class ChorusProHistory(models.Model):
     company_id = fields.Many2one(related="move_id.company_id", store=True)
     partner_id = fields.Many2one(
         related="move_id.commercial_partner_id", store=True, string="Customer"
+    )
+    move_chorus_state = fields.Selection(
+        related="move_id.chorus_state", string="Invoice's Chorus Pro state", store=True
     )
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     source = fields.Selection(HISTORY_SOURCES, required=True)

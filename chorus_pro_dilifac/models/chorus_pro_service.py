@@ -19,7 +19,8 @@ class ChorusProService(models.Model):
     name = fields.Char(string="Service name")
     is_active = fields.Boolean(string="Active in Chorus Pro", default=True)
     engagement_required = fields.Boolean(
-        help="Chorus Pro refuses an invoice for this service without an engagement number."
+        string="Engagement number required",
+        help="Chorus Pro refuses an invoice for this service without an engagement number.",
     )
     chorus_service_id = fields.Integer(string="Chorus Pro service id", readonly=True)
 

@@ -17,6 +17,7 @@ from ..lib.dilifac_sftp import (
     fetch_host_key_fingerprint,
 )
 from ..lib.errors import TransportError
+from ..lib.portal_file import PORTAL_UPLOAD_LIMIT
 
 TRANSPORTS = [
     ("dilifac", "Dilifac (SFTP)"),
@@ -157,6 +158,36 @@ class ResCompany(models.Model):
         "set aside after a few runs.",
     )
 
+    chorus_portal_file_limit = fields.Float(
+        string="Portal file size limit (MB)",
+        default=PORTAL_UPLOAD_LIMIT / 1_000_000,
+        digits=(6, 2),
+        help="The Chorus Pro portal refuses an uploaded file above this size: the portal "
+        "export splits its invoices into files under it.",
+    )
+    chorus_directory_available = fields.Boolean(
+        string="Chorus Pro directory available",
+        compute="_compute_chorus_directory_available",
+        help="PISTE credentials and a Chorus Pro technical account are set: the directory "
+        "can be read, whatever the transport (look-ups only for Dilifac or the portal).",
+    )
+
+    @api.depends(
+        "chorus_piste_client_id",
+        "chorus_piste_client_secret",
+        "chorus_tech_login",
+        "chorus_tech_password",
+    )
+    def _compute_chorus_directory_available(self):
+        for company in self:
+            secret = company.sudo()
+            company.chorus_directory_available = bool(
+                secret.chorus_piste_client_id
+                and secret.chorus_piste_client_secret
+                and secret.chorus_tech_login
+                and secret.chorus_tech_password
+            )
+
     @api.constrains("chorus_dilifac_gln")
     def _check_chorus_dilifac_gln(self):
         for company in self:
@@ -205,6 +236,21 @@ class ResCompany(models.Model):
             timeout=self.env.context.get("chorus_api_timeout", 30),
         )
 
+    def _chorus_directory_client(self):
+        """The API client used for directory look-ups, whatever the transport."""
+        self.ensure_one()
+        if not self.chorus_directory_available:
+            raise UserError(
+                _(
+                    "Company %(company)s: reading the Chorus Pro directory needs PISTE "
+                    "credentials and a Chorus Pro technical account (Settings > Invoicing > "
+                    "Chorus Pro > Chorus Pro API credentials). They can be given for look-ups "
+                    "only, whatever the transport.",
+                    company=self.name,
+                )
+            )
+        return self._chorus_api_client()
+
     def _chorus_sftp_client(self):
         """The Dilifac SFTP client of this company (credentials read as superuser)."""
         self.ensure_one()
@@ -249,8 +295,10 @@ class ResCompany(models.Model):
         )
 
     def _chorus_test_connection(self):
-        """Check the configured transport answers; returns a message for the user."""
+        """Check the configured transport, and the directory credentials of a company
+        that sends otherwise, answer; returns a message for the user."""
         self.ensure_one()
+        messages = []
         try:
             if self.chorus_transport == "api":
                 self._chorus_api_client().health_check()
@@ -258,10 +306,17 @@ class ResCompany(models.Model):
             if self.chorus_transport == "dilifac":
                 with self._chorus_sftp_client() as client:
                     client.list_notifications()
-                return _("Dilifac answered: the SFTP account and its host key work.")
+                messages.append(_("Dilifac answered: the SFTP account and its host key work."))
+            if self.chorus_directory_available:
+                self._chorus_api_client().health_check()
+                messages.append(_("Chorus Pro answered: the directory look-ups work."))
         except TransportError as error:
             raise UserError(_("Connection test failed: %s", error)) from None
-        raise UserError(_("Choose the API or Dilifac transport first."))
+        if not messages:
+            raise UserError(
+                _("Choose the API or Dilifac transport, or give API credentials, first.")
+            )
+        return "\n".join(messages)
 
     def _chorus_fetch_host_key(self):
         """The server's host key fingerprint, to be checked with Dilicom before pinning."""

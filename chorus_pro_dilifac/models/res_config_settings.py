@@ -27,6 +27,9 @@ class ResConfigSettings(models.TransientModel):
     chorus_dilifac_followup_url = fields.Char(
         related="company_id.chorus_dilifac_followup_url", readonly=False
     )
+    chorus_portal_file_limit = fields.Float(
+        related="company_id.chorus_portal_file_limit", readonly=False
+    )
     chorus_tech_password_expiry = fields.Date(
         related="company_id.chorus_tech_password_expiry", readonly=False
     )

@@ -1,3 +1,4 @@
+import datetime
 import logging
 
 import psycopg2
@@ -16,6 +17,10 @@ from ..lib.codes import (
 from ..lib.errors import TransportError
 
 _logger = logging.getLogger(__name__)
+# One run of the directory refresh reads this many structures, the changed ones first.
+CRON_BATCH = 200
+# A structure checked less than a week ago is not read again by the weekly refresh.
+STALE_AFTER = datetime.timedelta(days=6)
 
 
 class ResPartner(models.Model):
@@ -77,7 +82,7 @@ class ResPartner(models.Model):
         "number (numéro d'engagement juridique).",
     )
     chorus_service_or_engagement = fields.Boolean(
-        string="Service code or engagement required",
+        string="Service code or engagement number required",
         copy=False,
         help="Chorus Pro needs at least one of the two: a service code or an engagement number.",
     )
@@ -86,6 +91,18 @@ class ResPartner(models.Model):
     )
     chorus_service_ids = fields.One2many(
         "chorus.pro.service", "partner_id", string="Chorus Pro services", copy=False
+    )
+    chorus_directory_pending = fields.Boolean(
+        string="Directory check pending",
+        copy=False,
+        readonly=True,
+        help="The SIRET changed: the scheduled action checks it in the directory shortly.",
+    )
+    chorus_directory_message = fields.Char(
+        string="Last directory check problem", copy=False, readonly=True
+    )
+    chorus_directory_available = fields.Boolean(
+        string="Directory available", compute="_compute_chorus_directory_available"
     )
 
     @api.depends_context("company")
@@ -100,6 +117,10 @@ class ResPartner(models.Model):
                 partner.invoice_sending_method = "chorus_pro"
             elif partner.invoice_sending_method == "chorus_pro":
                 partner.invoice_sending_method = False
+
+    @api.depends_context("company")
+    def _compute_chorus_directory_available(self):
+        self.chorus_directory_available = self.env.company.chorus_directory_available
 
     @api.depends("chorus_debtor_type")
     def _compute_chorus_gln(self):
@@ -132,6 +153,7 @@ class ResPartner(models.Model):
             "chorus_engagement_required": False,
             "chorus_service_or_engagement": False,
             "chorus_directory_checked_on": False,
+            "chorus_directory_message": False,
             "chorus_service_ids": [fields.Command.clear()],
         }
 
@@ -149,7 +171,11 @@ class ResPartner(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._chorus_normalize_vals(vals)
-        return super().create(vals_list)
+        partners = super().create(vals_list)
+        partners.filtered(
+            lambda p: p.siret and p.chorus_debtor_type and not p.chorus_directory_checked_on
+        )._chorus_mark_for_check()
+        return partners
 
     def write(self, vals):
         if "siret" in vals or "chorus_debtor_type" in vals:
@@ -162,21 +188,25 @@ class ResPartner(models.Model):
             if changed:
                 super(ResPartner, changed).write(changed._chorus_directory_reset_values())
         result = super().write(vals)
-        if changed and self.env.company.chorus_transport == "api":
-            changed.filtered(lambda p: p.siret and p.chorus_debtor_type)._chorus_try_refresh()
+        changed.filtered(lambda p: p.siret and p.chorus_debtor_type)._chorus_mark_for_check()
         return result
 
-    def _chorus_try_refresh(self):
-        """Best effort after a SIRET change: the directory may be unreachable right now;
-        the weekly refresh or the button will do it then."""
-        try:
-            client = self.env.company._chorus_api_client()
-        except UserError:
+    def _chorus_mark_for_check(self):
+        """A new SIRET is checked in the directory by the scheduled action, started now:
+        no network call inside the user's transaction."""
+        if not self:
             return
-        self._chorus_refresh_each(client)
+        # The parent's write: this one would check the SIRET again.
+        super().write({"chorus_directory_pending": True})
+        cron = self.env.ref(
+            "chorus_pro_dilifac.ir_cron_chorus_refresh_directory", raise_if_not_found=False
+        )
+        if cron:
+            cron.sudo()._trigger()
 
     def _chorus_refresh_each(self, client):
-        """Refresh each partner from the directory; a failure is logged, never raised."""
+        """Refresh each partner from the directory; a failure is logged and shown on the
+        customer's tab, never raised."""
         for partner in self:
             try:
                 with self.env.cr.savepoint():
@@ -184,6 +214,9 @@ class ResPartner(models.Model):
             except (TransportError, UserError) as error:
                 _logger.warning(
                     "Chorus Pro directory refresh of %s failed: %s", partner.display_name, error
+                )
+                partner.write(
+                    {"chorus_directory_pending": False, "chorus_directory_message": str(error)}
                 )
             except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
                 # Changed meanwhile by another process (an invoice being sent to it): the
@@ -229,16 +262,9 @@ class ResPartner(models.Model):
     # -- Chorus Pro directory ------------------------------------------------------------
 
     def action_chorus_check_directory(self):
-        """Button: fill the structure id, its flags and its services from Chorus Pro."""
-        company = self.env.company
-        if company.chorus_transport != "api":
-            raise UserError(
-                _(
-                    "Checking the Chorus Pro directory needs the Chorus Pro API transport "
-                    "(Settings > Invoicing > Chorus Pro). With Dilifac, fill the flags by hand."
-                )
-            )
-        client = company._chorus_api_client()
+        """Button: fill the structure id, its flags and its services from Chorus Pro,
+        whatever the transport (the API credentials may be for look-ups only)."""
+        client = self.env.company._chorus_directory_client()
         for partner in self:
             try:
                 partner._chorus_refresh_from_directory(client)
@@ -288,24 +314,38 @@ class ResPartner(models.Model):
                 "chorus_engagement_required": found["engagement_required"],
                 "chorus_service_or_engagement": found["service_or_engagement"],
                 "chorus_directory_checked_on": fields.Datetime.now(),
+                "chorus_directory_pending": False,
+                "chorus_directory_message": False,
                 "chorus_service_ids": commands,
             }
         )
 
     @api.model
     def _cron_chorus_refresh_directory(self):
-        """Weekly: public buyers' flags and services change; refresh the oldest first."""
-        company = self.env["res.company"].search([("chorus_transport", "=", "api")], limit=1)
+        """Weekly, and at once after a SIRET change: the changed customers first, then
+        those not checked for a week. Any company with directory credentials reads it
+        (the directory is public, the same for all)."""
+        company = self.env["res.company"].search([]).filtered("chorus_directory_available")[:1]
         if not company:
             return
-        client = company._chorus_api_client()
-        partners = self.search(
-            [
-                ("chorus_debtor_type", "!=", False),
-                ("siret", "!=", False),
+        client = company._chorus_directory_client()
+        base = [("chorus_debtor_type", "!=", False), ("siret", "!=", False)]
+        pending = self.search(base + [("chorus_directory_pending", "=", True)], limit=CRON_BATCH)
+        stale = self.search(
+            base
+            + [
                 ("is_company", "=", True),
+                ("chorus_directory_pending", "=", False),
+                "|",
+                ("chorus_directory_checked_on", "=", False),
+                ("chorus_directory_checked_on", "<", fields.Datetime.now() - STALE_AFTER),
             ],
-            order="chorus_directory_checked_on asc nulls first",
-            limit=200,
+            order="chorus_directory_checked_on asc nulls first, id",
+            limit=max(CRON_BATCH - len(pending), 0),
         )
-        partners._chorus_refresh_each(client)
+        for partner in pending | stale:
+            partner._chorus_refresh_each(client)
+            if self.env["account.move.send"]._can_commit():
+                self.env.cr.commit()
+        remaining = self.search_count(base + [("chorus_directory_pending", "=", True)])
+        self.env["ir.cron"]._notify_progress(done=len(pending | stale), remaining=remaining)

@@ -144,27 +144,3 @@ class TestChorusCorrectiveActions(ChorusApiSandboxCommon):
         self.sandbox.process_all()
         self.poll()
         self.assertEqual(invoice.chorus_state, "made_available")
-
-    def test_dilifac_recycle_resends_the_corrected_invoice(self):
-        invoice = self._invoice(self.town)
-        invoice.write({"chorus_state": "to_recycle", "chorus_sent_transport": "dilifac"})
-        seen = {}
-
-        def fake_send(moves, from_cron=False):
-            seen.update(state=moves.chorus_state, service=moves.buyer_reference)
-            return {}
-
-        wizard = self.env["chorus.recycle.wizard"].create(
-            {"move_id": invoice.id, "service_code": "MEDIATHEQUE", "engagement_number": "EJ-9"}
-        )
-        with patch.object(type(invoice), "_chorus_send", fake_send):
-            wizard.action_recycle()
-        self.assertEqual(seen, {"state": "error", "service": "MEDIATHEQUE"}, "resent corrected")
-        self.assertEqual(invoice.purchase_order_reference, "EJ-9")
-
-    def test_dilifac_cannot_complete(self):
-        invoice = self._invoice(self.town)
-        invoice.write({"chorus_state": "suspended", "chorus_sent_transport": "dilifac"})
-        wizard = self.env["chorus.complete.wizard"].create({"move_id": invoice.id, "comment": "x"})
-        with self.assertRaisesRegex(UserError, "Chorus Pro portal"):
-            wizard.action_complete()

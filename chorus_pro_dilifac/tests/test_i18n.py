@@ -72,5 +72,5 @@ class TestFrenchTranslation(TransactionCase):
 
         partner = self.env_fr["res.partner"].create({"name": "Commune de Saint-Libre"})
         self.env.company.chorus_transport = "dilifac"
-        with self.assertRaisesRegex(UserError, "nécessite le transport par l'API Chorus Pro"):
+        with self.assertRaisesRegex(UserError, "PISTE"):
             partner.action_chorus_check_directory()

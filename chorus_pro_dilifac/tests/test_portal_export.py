@@ -1,9 +1,8 @@
 import base64
+import random
 from decimal import Decimal
-from unittest.mock import patch
 
 from odoo.addons.chorus_pro_dilifac.lib.portal_file import PORTAL_FILENAME, parse_portal_file
-from odoo.addons.chorus_pro_dilifac.wizards.chorus_portal_export import ChorusProPortalExport
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
@@ -41,9 +40,10 @@ class TestChorusPortalExport(ChorusProCommon):
             wizard.line_ids - wizard.line_ids.filtered(lambda line: line.move_id == state_invoice)
         ).include = False
         self.assertEqual(wizard.missing_count, 0)
-        with patch(f"{ChorusProPortalExport.__module__}.PORTAL_FILE_SIZE_LIMIT", 1000):
-            wizard.action_export()
-        self.assertIn("more than the 0.001 MB the portal", wizard.size_warning)
+        self.company.chorus_portal_file_limit = 0.01  # 10 kB: less than the PDF alone
+        wizard.action_export()
+        self.assertIn(state_invoice.name, wizard.size_warning)
+        self.assertIn("more than the 0.01 MB the portal", wizard.size_warning)
         invoices = parse_portal_file(base64.b64decode(wizard.file_data))
         self.assertEqual([i.number for i in invoices], [state_invoice.name])
         self.assertEqual(
@@ -114,3 +114,53 @@ class TestChorusPortalExport(ChorusProCommon):
             self.assertEqual(move.chorus_state, "sent")
             self.assertEqual(move.chorus_history_ids[:1].code, "PORTAL_EXPORT")
             self.assertEqual(move.chorus_history_ids[:1].source, "odoo")
+
+    def _store_pdf(self, move, size):
+        """What Send & Print stores: here a PDF that does not compress, ``size`` bytes."""
+        noise = random.Random(move.id).randbytes(size)
+        self.env["ir.attachment"].create(
+            {
+                "name": f"{move.name}.pdf",
+                "raw": b"%PDF-1.4\n" + noise + b"\n%%EOF\n",
+                "res_model": "account.move",
+                "res_id": move.id,
+                "res_field": "invoice_pdf_report_file",
+            }
+        )
+        move.invalidate_recordset(["invoice_pdf_report_id"])
+
+    def test_many_invoices_are_split_under_the_limit_one_payment_means_per_file(self):
+        self.company.chorus_portal_file_limit = 1.0  # MB
+        transfers = self.env["account.move"]
+        for _index in range(5):
+            transfers |= self._invoice(self.state_buyer)
+        cheque = self._invoice(self.state_buyer)
+        for move in transfers | cheque:
+            self._store_pdf(move, 300_000)  # about 400 kB once in base64
+        form = self._wizard(transfers | cheque)
+        for index in range(len(form.line_ids)):
+            with form.line_ids.edit(index) as line:
+                if line.move_id == cheque:
+                    line.payment_means = "20"
+        form.mark_as_sent = True
+        wizard = form.save()
+        wizard.action_export()
+
+        self.assertFalse(wizard.size_warning)
+        self.assertGreater(len(wizard.file_ids), 2)
+        self.assertEqual(len(set(wizard.file_ids.mapped("name"))), len(wizard.file_ids))
+        seen = []
+        for file in wizard.file_ids:
+            content = base64.b64decode(file.data)
+            with self.subTest(file=file.name):
+                self.assertLessEqual(len(content), 1_000_000)
+                parsed = parse_portal_file(content)
+                self.assertEqual({i.payment_means_code for i in parsed}, {file.payment_means})
+                self.assertEqual([i.number for i in parsed], file.move_ids.mapped("name"))
+                seen += [i.number for i in parsed]
+        self.assertCountEqual(seen, (transfers | cheque).mapped("name"), "each invoice once")
+        cheque_file = wizard.file_ids.filtered(lambda f: cheque in f.move_ids)
+        self.assertEqual((cheque_file.payment_means, cheque_file.move_ids), ("20", cheque))
+        self.assertEqual(cheque.chorus_payment_means, "20")
+        self.assertEqual(cheque.chorus_sent_filename, cheque_file.name)
+        self.assertEqual(set((transfers | cheque).mapped("chorus_state")), {"sent"})

@@ -162,6 +162,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.hospital.action_chorus_check_directory()
         self.assertTrue(self.hospital.chorus_service_required)
         self.hospital.siret = "20005478100014"
+        self.env["res.partner"]._cron_chorus_refresh_directory()
         self.assertEqual(self.hospital.chorus_structure_id, 2008)
         self.assertFalse(self.hospital.chorus_service_required)
         self.assertEqual(

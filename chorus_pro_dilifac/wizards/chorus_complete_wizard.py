@@ -19,14 +19,23 @@ class ChorusCompleteWizard(models.TransientModel):
     a comment; Chorus Pro then hands it back to the buyer."""
 
     _name = "chorus.complete.wizard"
+    _inherit = ["chorus.corrective.action"]
     _description = "Complete a suspended Chorus Pro invoice"
 
-    move_id = fields.Many2one("account.move", required=True, readonly=True, ondelete="cascade")
-    transport = fields.Char(related="move_id.chorus_sent_transport")
-    portal_url = fields.Char(related="move_id.chorus_portal_url")
-    buyer_reason = fields.Text(related="move_id.chorus_error_message", string="Buyer's reason")
     attachment_ids = fields.Many2many("ir.attachment", string="Documents")
     comment = fields.Text()
+
+    def _portal_step_list(self):
+        return [
+            self._html(
+                _(
+                    "Choose the action 'Compléter', attach the missing documents and type your "
+                    "comment (what the buyer asked: %(reason)s)."
+                ),
+                reason=self._bold(self.buyer_reason),
+            ),
+            self._html(_("Confirm on the portal, then click 'Completed on the portal' here.")),
+        ]
 
     def _attachment_errors(self):
         errors = []
@@ -57,11 +66,12 @@ class ChorusCompleteWizard(models.TransientModel):
         move = self.move_id
         if move.chorus_state != "suspended":
             raise UserError(_("%s is not suspended.", move.name))
-        if move.chorus_sent_transport != "api":
+        if not self.api_available:
             raise UserError(
                 _(
-                    "Dilifac cannot complete an invoice: send the documents to the buyer "
-                    "from the Chorus Pro portal."
+                    "%s: complete it on the Chorus Pro portal, then confirm here: this company "
+                    "has no Chorus Pro API access for it.",
+                    move.name,
                 )
             )
         if not self.attachment_ids and not (self.comment or "").strip():
@@ -92,4 +102,19 @@ class ChorusCompleteWizard(models.TransientModel):
             state="integrated",
         )
         move._chorus_close_alert(_("Completed: %s", comment))
+        return {"type": "ir.actions.act_window_close"}
+
+    def action_confirm_portal(self):
+        """The user completed the invoice on the portal: record it, nothing is sent."""
+        self.ensure_one()
+        move = self.move_id
+        if move.chorus_state != "suspended":
+            raise UserError(_("%s is not suspended.", move.name))
+        self.attachment_ids.write({"res_model": "account.move", "res_id": move.id})
+        names = ", ".join(self.attachment_ids.mapped("name"))
+        comment = "\n".join(part for part in (self.comment, names) if part)
+        self._chorus_record_portal_action(
+            "COMPLETED", _("Completed on the Chorus Pro portal"), comment, state="integrated"
+        )
+        move._chorus_close_alert(_("Completed on the portal: %s", comment or "-"))
         return {"type": "ir.actions.act_window_close"}

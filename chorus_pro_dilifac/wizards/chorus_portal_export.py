@@ -7,19 +7,19 @@ from odoo.exceptions import UserError
 
 from ..lib.codes import PAYMENT_MEANS
 from ..lib.portal_file import (
-    PORTAL_FILE_SIZE_LIMIT,
     PORTAL_FILENAME,
     PortalBuyer,
     PortalInvoice,
     PortalSupplier,
     PortalVatLine,
-    build_portal_file,
+    split_portal_files,
 )
 
 
 class ChorusProPortalExport(models.TransientModel):
-    """The "XML mixte" file (IN_DP_E2_CPP_FACTURE_MIN) to upload by hand on the Chorus
-    Pro portal: one file holding the selected invoices, each with its PDF."""
+    """The "XML mixte" files (IN_DP_E2_CPP_FACTURE_MIN) to upload by hand on the Chorus
+    Pro portal: the selected invoices, each with its PDF, in as few files as fit under the
+    portal's size limit (a company setting), one payment means per file."""
 
     _name = "chorus.pro.portal.export"
     _description = "Chorus Pro portal file export"
@@ -27,18 +27,21 @@ class ChorusProPortalExport(models.TransientModel):
     line_ids = fields.One2many("chorus.pro.portal.export.line", "wizard_id", string="Invoices")
     payment_means = fields.Selection(
         PAYMENT_MEANS,
-        string="Payment means",
-        default="30",
-        required=True,
-        help="Declared for every invoice of the file (credit notes carry none).",
+        string="Payment means for all",
+        help="Sets the payment means of every invoice below (credit notes carry none). "
+        "Each file declares one payment means: invoices paid differently go in "
+        "separate files.",
     )
     mark_as_sent = fields.Boolean(
         string="Mark as sent",
         help="Once the file is downloaded, the exported invoices wait for Chorus Pro's answer.",
     )
     missing_count = fields.Integer(compute="_compute_missing_count")
-    file_data = fields.Binary(string="File", readonly=True, attachment=False)
-    file_name = fields.Char(readonly=True)
+    file_ids = fields.One2many("chorus.pro.portal.export.file", "wizard_id", string="Files")
+    file_data = fields.Binary(
+        string="File", related="file_ids.data", help="The first file (the only one, mostly)."
+    )
+    file_name = fields.Char(related="file_ids.name")
     size_warning = fields.Char(readonly=True)
 
     @api.model
@@ -61,6 +64,12 @@ class ChorusProPortalExport(models.TransientModel):
                 )
             values["line_ids"] = [Command.create({"move_id": move.id}) for move in moves]
         return values
+
+    @api.onchange("payment_means")
+    def _onchange_payment_means(self):
+        if self.payment_means:
+            invoices = self.line_ids.filtered(lambda line: line.move_id.move_type == "out_invoice")
+            invoices.payment_means = self.payment_means
 
     @api.depends("line_ids.missing", "line_ids.include")
     def _compute_missing_count(self):
@@ -121,10 +130,11 @@ class ChorusProPortalExport(models.TransientModel):
         if not lines:
             raise UserError(_("Keep at least one invoice in the file."))
         moves = lines.move_id
-        # The means declared in the file is the invoices' means from now on.
-        moves.filtered(
-            lambda m: m.move_type == "out_invoice"
-        ).chorus_payment_means = self.payment_means
+        if self.payment_means:
+            self._onchange_payment_means()
+        # The means declared in the file is the invoice's means from now on.
+        for line in lines.filtered(lambda line: line.move_id.move_type == "out_invoice"):
+            line.move_id.chorus_payment_means = line.payment_means or "30"
         problems = moves._chorus_check_before_sending(dilifac=False)
         if problems:
             moves._chorus_raise_if_errors(
@@ -132,39 +142,63 @@ class ChorusProPortalExport(models.TransientModel):
             )
         pdfs = moves._chorus_invoice_pdfs()
         now = fields.Datetime.now()
-        content = build_portal_file(
-            [self._portal_invoice(move, pdfs[move]) for move in moves],
-            production_date=fields.Date.context_today(self),
-            flow_id=now.strftime("%Y%m%d%H%M%S"),
-        )
-        self.write(
-            {
-                "file_data": base64.b64encode(content),
-                "file_name": PORTAL_FILENAME,
-                "size_warning": len(content) > PORTAL_FILE_SIZE_LIMIT
-                and _(
-                    "The file weighs %(size).1f MB, more than the %(limit)g MB the portal "
-                    "is assumed to accept: export fewer invoices per file.",
-                    size=len(content) / 1_000_000,
-                    limit=PORTAL_FILE_SIZE_LIMIT / 1_000_000,
-                ),
-            }
-        )
-        if self.mark_as_sent:
-            for move in moves:
-                move._chorus_apply_event(
-                    "odoo",
-                    "PORTAL_EXPORT",
-                    label=_("Exported in a Chorus Pro portal file"),
-                    state="sent",
-                )
-            moves.write(
+        limit = int((self.env.company.chorus_portal_file_limit or 4.0) * 1_000_000)
+        # One payment means per file. Credit notes declare none: they go with the
+        # invoices of the first means (or alone when there is no invoice).
+        groups = defaultdict(lambda: self.env["account.move"])
+        invoices = moves.filtered(lambda m: m.move_type == "out_invoice")
+        for move in invoices:
+            groups[move.chorus_payment_means] |= move
+        groups[invoices[:1].chorus_payment_means or ""] |= moves - invoices
+        files = []
+        for means, group in sorted(groups.items()):
+            by_number = {move.name: move for move in group}
+            for batch, content in split_portal_files(
+                [self._portal_invoice(move, pdfs[move]) for move in group],
+                limit,
+                production_date=fields.Date.context_today(self),
+                flow_id=int(now.strftime("%Y%m%d%H%M%S")) * 100 + len(files),
+            ):
+                files.append((means, [by_number[i.number] for i in batch], content))
+        too_big = [
+            (batch, content) for _means, batch, content in files if len(content) > limit
+        ]
+        self.file_ids = [Command.clear()] + [
+            Command.create(
                 {
-                    "chorus_sent_on": now,
-                    "chorus_sent_transport": "portal",
-                    "chorus_sent_filename": PORTAL_FILENAME,
+                    "name": PORTAL_FILENAME
+                    if len(files) == 1
+                    else PORTAL_FILENAME.replace(".xml", f"_{number}.xml"),
+                    "data": base64.b64encode(content),
+                    "size": len(content),
+                    "payment_means": means or False,
+                    "move_ids": [Command.set([m.id for m in batch])],
                 }
             )
+            for number, (means, batch, content) in enumerate(files, start=1)
+        ]
+        self.size_warning = bool(too_big) and _(
+            "%(invoices)s: alone, the file weighs more than the %(limit)g MB the portal "
+            "accepts (Settings > Chorus Pro). Lighten its PDF, or deposit it another way.",
+            invoices=", ".join(m.name for batch, _c in too_big for m in batch),
+            limit=limit / 1_000_000,
+        )
+        if self.mark_as_sent:
+            for file in self.file_ids:
+                for move in file.move_ids:
+                    move._chorus_apply_event(
+                        "odoo",
+                        "PORTAL_EXPORT",
+                        label=_("Exported in the Chorus Pro portal file %s", file.name),
+                        state="sent",
+                    )
+                file.move_ids.write(
+                    {
+                        "chorus_sent_on": now,
+                        "chorus_sent_transport": "portal",
+                        "chorus_sent_filename": file.name,
+                    }
+                )
         return self._reopen()
 
 
@@ -183,7 +217,24 @@ class ChorusProPortalExportLine(models.TransientModel):
     )
     amount_total = fields.Monetary(related="move_id.amount_total", string="Total")
     currency_id = fields.Many2one(related="move_id.currency_id")
-    missing = fields.Char(compute="_compute_missing")
+    payment_means = fields.Selection(
+        PAYMENT_MEANS,
+        string="Payment means",
+        compute="_compute_payment_means",
+        store=True,
+        readonly=False,
+        precompute=True,
+    )
+    missing = fields.Char(compute="_compute_missing", string="Missing")
+
+    @api.depends("move_id")
+    def _compute_payment_means(self):
+        for line in self:
+            line.payment_means = (
+                False
+                if line.move_id.move_type == "out_refund"
+                else line.move_id.chorus_payment_means or "30"
+            )
 
     @api.depends(
         "buyer_siret",
@@ -219,3 +270,22 @@ class ChorusProPortalExportLine(models.TransientModel):
 
     def action_open_partner(self):
         return self.partner_id._get_records_action(target="new")
+
+
+class ChorusProPortalExportFile(models.TransientModel):
+    _name = "chorus.pro.portal.export.file"
+    _description = "One file of a Chorus Pro portal export"
+    _order = "id"
+
+    wizard_id = fields.Many2one("chorus.pro.portal.export", required=True, ondelete="cascade")
+    name = fields.Char(string="File name", readonly=True)
+    data = fields.Binary(string="File", readonly=True, attachment=False)
+    size = fields.Integer(string="Size (bytes)", readonly=True)
+    payment_means = fields.Selection(PAYMENT_MEANS, string="Payment means", readonly=True)
+    move_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    invoice_count = fields.Integer(compute="_compute_invoice_count", string="Invoice count")
+
+    @api.depends("move_ids")
+    def _compute_invoice_count(self):
+        for file in self:
+            file.invoice_count = len(file.move_ids)

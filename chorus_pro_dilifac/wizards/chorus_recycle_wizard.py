@@ -7,14 +7,16 @@ from ..lib.errors import TransportError
 
 class ChorusRecycleWizard(models.TransientModel):
     """Answer an invoice Chorus Pro sent back as 'to recycle' (A_RECYCLER): the routing
-    data were wrong; the invoice goes again under the same number."""
+    data were wrong; Chorus Pro takes the same invoice back with the corrected routing.
+
+    Never by depositing it again: Chorus Pro refuses a second invoice with the same
+    number as a duplicate. Through the API when the company has credentials, otherwise
+    on the portal by hand, then confirmed here."""
 
     _name = "chorus.recycle.wizard"
+    _inherit = ["chorus.corrective.action"]
     _description = "Recycle a Chorus Pro invoice"
 
-    move_id = fields.Many2one("account.move", required=True, readonly=True, ondelete="cascade")
-    transport = fields.Char(related="move_id.chorus_sent_transport")
-    buyer_reason = fields.Text(related="move_id.chorus_error_message", string="Buyer's reason")
     buyer_siret = fields.Char(
         string="Buyer SIRET",
         compute="_compute_from_move",
@@ -28,7 +30,11 @@ class ChorusRecycleWizard(models.TransientModel):
         compute="_compute_from_move", store=True, readonly=False, precompute=True
     )
     engagement_number = fields.Char(
-        compute="_compute_from_move", store=True, readonly=False, precompute=True
+        string="Engagement number",
+        compute="_compute_from_move",
+        store=True,
+        readonly=False,
+        precompute=True,
     )
     comment = fields.Char(help="Sent to Chorus Pro with the corrected routing.")
 
@@ -40,14 +46,37 @@ class ChorusRecycleWizard(models.TransientModel):
             wizard.service_code = move.buyer_reference
             wizard.engagement_number = move.purchase_order_reference
 
-    def action_recycle(self):
-        self.ensure_one()
+    @api.depends("buyer_siret", "service_code", "engagement_number")
+    def _compute_portal_steps(self):
+        return super()._compute_portal_steps()
+
+    def _portal_step_list(self):
+        return [
+            self._html(
+                _(
+                    "Choose the action 'Recycler' and type: buyer SIRET %(siret)s, service "
+                    "code %(service)s, engagement number %(engagement)s."
+                ),
+                siret=self._bold(stdnum_siret.compact(self.buyer_siret or "")),
+                service=self._bold(self.service_code),
+                engagement=self._bold(self.engagement_number),
+            ),
+            self._html(_("Confirm on the portal, then click 'Recycled on the portal' here.")),
+        ]
+
+    def _checked_values(self):
         move = self.move_id
         if move.chorus_state != "to_recycle":
             raise UserError(_("%s is not waiting to be recycled.", move.name))
         siret = stdnum_siret.compact(self.buyer_siret or "")
         if not stdnum_siret.is_valid(siret):
-            raise UserError(_("%s is not a valid SIRET.", self.buyer_siret))
+            raise UserError(
+                _(
+                    "%(invoice)s: %(siret)s is not a valid SIRET (field 'Buyer SIRET').",
+                    invoice=move.name,
+                    siret=self.buyer_siret,
+                )
+            )
         service_code = (self.service_code or "").strip() or False
         engagement = (self.engagement_number or "").strip() or False
         changes = _(
@@ -58,40 +87,66 @@ class ChorusRecycleWizard(models.TransientModel):
         )
         if self.comment:
             changes = f"{changes}\n{self.comment}"
-        if move.chorus_sent_transport == "api":
-            try:
-                move.company_id._chorus_api_client().recycle(
-                    int(move.chorus_invoice_id),
-                    siret,
-                    service_code=service_code,
-                    engagement_number=engagement,
-                    comment=self.comment or "",
+        return siret, service_code, engagement, changes
+
+    def action_recycle(self):
+        """Through the API: Chorus Pro takes the invoice back (DEPOSEE)."""
+        self.ensure_one()
+        move = self.move_id
+        siret, service_code, engagement, changes = self._checked_values()
+        if not self.api_available:
+            raise UserError(
+                _(
+                    "%s: recycle it on the Chorus Pro portal, then confirm here: this company "
+                    "has no Chorus Pro API access for it.",
+                    move.name,
                 )
-            except TransportError as error:
-                raise UserError(_("Chorus Pro refused the recycling: %s", error)) from None
+            )
+        try:
+            move.company_id._chorus_api_client().recycle(
+                int(move.chorus_invoice_id),
+                siret,
+                service_code=service_code,
+                engagement_number=engagement,
+                comment=self.comment or "",
+            )
+        except TransportError as error:
+            raise UserError(
+                _(
+                    "%(invoice)s: Chorus Pro refused the recycling: %(error)s",
+                    invoice=move.name,
+                    error=error,
+                )
+            ) from None
         self._write_corrections(siret, service_code, engagement)
-        if move.chorus_sent_transport == "api":
-            # Back to DEPOSEE on Chorus Pro; the status polling follows it from there.
-            move._chorus_apply_event(
-                "odoo", "RECYCLED", _("Recycled with corrected routing"), comment=changes,
-                state="integrated",
-            )
-        else:
-            # Dilifac has no recycling: the corrected invoice is sent again, as a new file.
-            move._chorus_apply_event(
-                "odoo", "RECYCLED", _("Corrected, sent again through Dilifac"), comment=changes
-            )
-            move.chorus_state = "error"
-            failures = move._chorus_send()
-            if failures:
-                raise UserError("\n".join(failures[move]))
+        # Back to DEPOSEE on Chorus Pro; the status follow-up goes on from there.
+        move._chorus_apply_event(
+            "odoo",
+            "RECYCLED",
+            _("Recycled with corrected routing"),
+            comment=changes,
+            state="integrated",
+        )
         move._chorus_close_alert(_("Recycled: %s", changes))
+        return {"type": "ir.actions.act_window_close"}
+
+    def action_confirm_portal(self):
+        """The user recycled the invoice on the portal: record it, nothing is sent."""
+        self.ensure_one()
+        siret, service_code, engagement, changes = self._checked_values()
+        self._write_corrections(siret, service_code, engagement)
+        self._chorus_record_portal_action(
+            "RECYCLED", _("Recycled on the Chorus Pro portal"), changes, state="integrated"
+        )
+        self.move_id._chorus_close_alert(_("Recycled on the portal: %s", changes))
         return {"type": "ir.actions.act_window_close"}
 
     def _write_corrections(self, siret, service_code, engagement):
         move = self.move_id
         partner = move.commercial_partner_id
         if siret != partner.siret:
-            # The directory data belonged to the wrong SIRET.
-            partner.write({"siret": siret, **partner._chorus_directory_reset_values()})
+            # The directory data belonged to the wrong SIRET: write() clears them and
+            # has the new one checked.
+            partner.write({"siret": siret})
+        # The routing fields are frozen once sent; the corrected routing is the invoice's.
         move.write({"buyer_reference": service_code, "purchase_order_reference": engagement})

@@ -9,11 +9,25 @@ class ChorusRejectionWizard(models.TransientModel):
     note for the full amount plus a new invoice, so no partial credit note is offered."""
 
     _name = "chorus.rejection.wizard"
+    _inherit = ["chorus.corrective.action"]
     _description = "Process a rejected Chorus Pro invoice"
 
-    move_id = fields.Many2one("account.move", required=True, readonly=True, ondelete="cascade")
-    transport = fields.Char(related="move_id.chorus_sent_transport")
-    buyer_reason = fields.Text(related="move_id.chorus_error_message", string="Buyer's reason")
+    acknowledged_on_portal = fields.Boolean(
+        string="Rejection acknowledged on the portal",
+        help="Tick once the rejection was acknowledged on the Chorus Pro portal: it is "
+        "recorded in the invoice's history.",
+    )
+
+    def _portal_step_list(self):
+        return [
+            self._html(
+                _("Choose the action 'Traiter le rejet' (the reason given: %(reason)s)."),
+                reason=self._bold(self.buyer_reason),
+            ),
+            self._html(
+                _("Confirm on the portal, then tick 'Rejection acknowledged on the portal'.")
+            ),
+        ]
 
     def action_process(self):
         """Full credit note (posted and sent), rejection acknowledged, draft copy opened."""
@@ -47,7 +61,11 @@ class ChorusRejectionWizard(models.TransientModel):
             ],
             cancel=True,
         )
-        if move.chorus_sent_transport == "api" and move.chorus_invoice_id:
+        if self.mode == "portal" and self.acknowledged_on_portal:
+            self._chorus_record_portal_action(
+                "REJECTION_ACKNOWLEDGED", _("Rejection acknowledged on the Chorus Pro portal"), ""
+            )
+        elif self.mode == "api" and self.api_available:
             # The acknowledgement only tells Chorus Pro the rejection was seen: a failure
             # (or an earlier acknowledgement whose answer was lost) must not block the
             # credit note, it is recorded for the user to acknowledge on the portal.

@@ -35,6 +35,8 @@ class Structure:
     engagement_required: bool
     service_or_engagement: bool
     services: tuple = ()
+    postal_code: str = ""
+    town: str = ""
 
     def service(self, code):
         """The service with this code (case-sensitive, as Chorus compares), or None."""
@@ -103,6 +105,8 @@ def _structure(data):
         engagement_required=bool(data["engagement_required"]),
         service_or_engagement=bool(data["service_or_engagement"]),
         services=tuple(_service(s) for s in data.get("services", [])),
+        postal_code=data.get("postal_code", ""),
+        town=data.get("town", ""),
     )
 
 

@@ -52,6 +52,7 @@ ROUTES = {
     "/cpro/transverses/v1/consulterCR": ("POST", "report"),
     "/cpro/transverses/v1/ajouter/fichier": ("POST", "add_file"),
     "/cpro/structures/v1/rechercher": ("POST", "search_structures"),
+    "/cpro/transverses/v1/rechercher/destinataire": ("POST", "search_recipients"),
     "/cpro/structures/v1/consulter": ("POST", "get_structure"),
     "/cpro/structures/v1/rechercher/services": ("POST", "search_services"),
     "/cpro/structures/v1/consulter/service": ("POST", "get_service"),

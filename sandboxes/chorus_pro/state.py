@@ -37,6 +37,7 @@ import itertools
 import math
 import secrets
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 from .checks import (
@@ -132,6 +133,12 @@ def _b64(value, what):
         return base64.b64decode(value or "", validate=True)
     except (binascii.Error, ValueError, TypeError) as exc:
         raise ApiError(400, 20002, f"Le contenu de {what} n'est pas encodé en base 64.") from exc
+
+
+def _fold(text):
+    """Lower case without accents, for the directory's free-text search."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
 def page(items, params):
@@ -603,10 +610,42 @@ class ChorusPlatform:
             "statut": "ACTIVE" if s.active else "INACTIVE",
         } for s in items]}
 
+    def search_recipients(self, account, body):
+        """``transverses/v1/rechercher/destinataire`` (chorus-pro.md §2.3.4): public
+        structures by SIRET and by one free text matched on the name, the town or the
+        postal code.
+
+        assumed: ``identifiant`` matches the start of the SIRET, ``nomVilleCodePostal``
+        any part of the name, town or postal code, ignoring case and accents; inactive
+        structures are listed too (the directory check says they are inactive).
+        """
+        found = [s for s in self.directory.structures
+                 if s.type == (body.get("typeStructure") or "PUBLIQUE")]
+        identifier = (body.get("identifiant") or "").replace(" ", "")
+        if identifier:
+            found = [s for s in found if s.siret.startswith(identifier)]
+        text = _fold(body.get("nomVilleCodePostal") or "")
+        if text:
+            found = [s for s in found
+                     if text in _fold(s.name) or text in _fold(s.town)
+                     or s.postal_code.startswith(text)]
+        if not found:
+            return dict(NO_RESULT, listeDestinataires=[])
+        items, paging = page(found, body.get("parametresRecherche"))
+        return {**OK, "parametresRetour": paging, "listeDestinataires": [{
+            "idStructureCPP": s.id,
+            "siret": s.siret,
+            "nomDestinataire": s.name,
+            "adresseCodePostal": s.postal_code,
+            "adresseVille": s.town,
+        } for s in items]}
+
     def get_structure(self, account, body):
         structure = self._structure(_int(body, "idStructureCPP"))
         expiry = account.password_expiry
-        return {**OK, "adressePostaleDuSiege": {"pays": "FR"}, "informationGenerales": {
+        return {**OK, "adressePostaleDuSiege": {
+            "pays": "FR", "codePostal": structure.postal_code, "ville": structure.town,
+        }, "informationGenerales": {
             "idStructureCPP": structure.id,
             "identifiantStructure": structure.siret,
             "typeIdentifiantStructure": "SIRET",

@@ -552,14 +552,12 @@ class AccountMove(models.Model):
                                  moves.mapped("name"))
                     return
                 func(*args)
-        except psycopg2.errors.SerializationFailure:
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            # Being sent or changed by another process right now: polled again next run.
             _logger.info("Chorus Pro polling: %s changed meanwhile, left for the next run",
                          moves.mapped("name"))
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)
-        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
-            # Being sent or changed by another process right now: polled again next batch.
-            _logger.info("%s changed in another transaction: polled later", moves.mapped("name"))
         except Exception:
             _logger.exception("Chorus Pro polling of %s failed", moves.mapped("name"))
         finally:

@@ -1,8 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..lib.chorus_status import INVOICE_STATUSES
-from ..models.account_move_chorus_send import _chorus_summary
+from ..lib.chorus_status import INVOICE_STATUSES, chorus_invoice_state
 
 # What the portal shows a supplier for an invoice, in life-cycle order (chorus-pro.md §4.2).
 PORTAL_STATUSES = [
@@ -72,6 +71,6 @@ class ChorusPortalStatus(models.TransientModel):
             comment="\n".join(
                 part for part in (_("Recorded from the Chorus Pro portal."), self.comment) if part
             ),
-            state=_chorus_summary(self.status),
+            state=chorus_invoice_state(self.status),
         )
         return {"type": "ir.actions.act_window_close"}

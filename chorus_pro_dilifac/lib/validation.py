@@ -24,6 +24,7 @@ Why it is built this way:
 
 import atexit
 import base64
+import contextlib
 import importlib.util
 import json
 import os
@@ -461,10 +462,9 @@ class _Worker:
 
     def _close_pipes(self):
         for pipe in (self.process.stdin, self.process.stdout):
-            try:
+            # A pipe already broken by a dead worker has nothing left to flush.
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
 
 def _set_worker_limits():

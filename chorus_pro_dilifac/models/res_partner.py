@@ -346,6 +346,6 @@ class ResPartner(models.Model):
         for partner in pending | stale:
             partner._chorus_refresh_each(client)
             if self.env["account.move.send"]._can_commit():
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         remaining = self.search_count(base + [("chorus_directory_pending", "=", True)])
         self.env["ir.cron"]._notify_progress(done=len(pending | stale), remaining=remaining)

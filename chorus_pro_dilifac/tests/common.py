@@ -183,7 +183,6 @@ class ChorusDilifacSandboxCommon(ChorusProCommon):
     def setUpClass(cls):
         require_sandboxes()
         super().setUpClass()
-        import os
         import shutil
         import tempfile
 

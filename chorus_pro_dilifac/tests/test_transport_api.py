@@ -198,7 +198,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
     def test_a_scheduled_run_out_of_time_asks_for_a_new_run(self):
         """The cron worker is killed after limit_time_real: a run past its budget does no
         more work and asks the cron worker for a new run, with a fresh time limit."""
-        from odoo.addons.chorus_pro_dilifac.models import account_move_chorus_send as send
+        from ..models import account_move_chorus_send as send
 
         invoice = self._invoice(self.town)
         invoice._chorus_send()

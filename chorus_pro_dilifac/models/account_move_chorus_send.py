@@ -489,6 +489,13 @@ class AccountMove(models.Model):
         stop the others."""
         try:
             with self.env.cr.savepoint():
+                # Taken first, quietly: an invoice another process is sending or polling
+                # right now is left to the next batch instead of a failed update.
+                self.env.cr.execute(
+                    "SELECT id FROM account_move WHERE id IN %s FOR UPDATE NOWAIT",
+                    [tuple(moves.ids)],
+                    log_exceptions=False,
+                )
                 func(*args)
         except (TransportError, UserError) as error:
             _logger.warning("Chorus Pro polling of %s failed: %s", moves.mapped("name"), error)

@@ -83,11 +83,17 @@ export function askTheTest(request, arg = null, seconds = 60) {
 export function screenshot(name, top = null) {
     const steps = [
         {
-            content: "Close the notifications",
+            content: "Close the notifications, hide the tour's pointer",
             trigger: "body",
             run() {
                 for (const button of document.querySelectorAll(".o_notification_close")) {
                     button.click();
+                }
+                if (!document.getElementById("o_chorus_tour_style")) {
+                    const style = document.createElement("style");
+                    style.id = "o_chorus_tour_style";
+                    style.textContent = ".o_tour_pointer { visibility: hidden !important; }";
+                    document.head.append(style);
                 }
             },
         },

@@ -1,7 +1,7 @@
 import datetime
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import ChorusApiSandboxCommon, ChorusProCommon
 
@@ -27,9 +27,9 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
         paid_line = invoice.chorus_history_ids.filtered(lambda h: h.code == "MISE_EN_PAIEMENT")
         self.assertEqual(invoice.chorus_paid_on, paid_line.date)
         expected = (invoice.chorus_paid_on - invoice.chorus_sent_on).total_seconds() / 86400
-        self.assertAlmostEqual(invoice.chorus_days_to_payment, max(expected, 0), places=3)
+        self.assertAlmostEqual(invoice.chorus_days_to_payment, expected, places=3)
 
-        # The report's measure: average per customer.
+        # The report: paid invoices only, average and median per buyer.
         invoice.chorus_sent_on = invoice.chorus_paid_on - datetime.timedelta(days=10)
         other = self._invoice(self.town)
         other.write(
@@ -39,14 +39,36 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
                 "chorus_paid_on": fields.Datetime.now(),
             }
         )
+        self._invoice(self.town).chorus_sent_on = fields.Datetime.now()  # not paid
         self.assertAlmostEqual(invoice.chorus_days_to_payment, 10.0)
-        [(partner, average)] = self.env["account.move"]._read_group(
-            [("id", "in", (invoice | other).ids)],
-            ["commercial_partner_id"],
-            ["chorus_days_to_payment:avg"],
+        row = self.env["chorus.pro.payment.delay"].search(
+            [("dimension", "=", "buyer"), ("partner_id", "=", self.town.id)]
         )
-        self.assertEqual(partner, self.town)
-        self.assertAlmostEqual(average, 15.0)
+        self.assertEqual(row.invoice_count, 2)
+        self.assertAlmostEqual(row.average_days, 15.0)
+        self.assertAlmostEqual(row.median_days, 15.0)
+
+    def test_alert_is_written_in_the_assignees_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["chorus_pro_dilifac"], ["fr_FR"], overwrite=True
+        )
+        accountant = new_test_user(
+            self.env,
+            login="comptable",
+            groups="account.group_account_invoice",
+            lang="fr_FR",
+            company_id=self.company.id,
+            company_ids=[self.company.id],
+        )
+        invoice = self._invoice(self.town, invoice_user_id=accountant.id)
+        self.assertFalse(invoice._chorus_send())
+        invoice.chorus_sent_on = fields.Datetime.now() - datetime.timedelta(hours=49)
+        self.assertEqual(self.env.lang, "en_US", "the scheduled action runs in English")
+        self.env["account.move"]._cron_chorus_followup()
+        activity = self.chorus_activities(invoice)
+        self.assertEqual(activity.user_id, accountant)
+        self.assertIn("aucune nouvelle depuis 48 heures", activity.summary)
 
     def test_48_hours_without_news_gives_one_activity(self):
         invoice = self._invoice(self.town, invoice_user_id=self.env.user.id)

@@ -118,7 +118,7 @@ class ChorusProPortalExport(models.TransientModel):
                 for rate, (base, amount) in sorted(vat.items())
             ],
             cadre=move.chorus_cadre or "A1",
-            payment_means_code="" if move.move_type == "out_refund" else self.payment_means,
+            payment_means_code="" if move.move_type == "out_refund" else move.chorus_payment_means,
             currency=move.currency_id.name,
             engagement_number=move.purchase_order_reference or "",
             market_number=move.contract_reference or "",

@@ -103,10 +103,20 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_api_tour", {
             },
             ...confirmInvoice(),
             {
-                content: "Send it to Chorus Pro",
+                content: "Send it to Chorus Pro: the button opens Send & Print, Chorus Pro ticked",
                 trigger: ".o_form_view .o_statusbar_buttons button[name=action_chorus_send]",
                 run: "click",
             },
+            {
+                content: "Chorus Pro is the sending method",
+                trigger: ".modal div[name=sending_method_checkboxes] input#chorus_pro:checked",
+            },
+            {
+                content: "Send",
+                trigger: ".modal footer button[name=action_send_and_print]",
+                run: "click",
+            },
+            ...waitFor("The wizard closed once the invoice was sent", "body:not(:has(.modal))"),
             ...waitFor(
                 "Sent: the send button gave way to Interface Chorus",
                 ".o_form_view .o_statusbar_buttons button[name=action_chorus_interface]"

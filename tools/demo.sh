@@ -136,7 +136,7 @@ start_odoo() {
 stop_odoo() {
   kill -TERM "$odoo_pid" 2>/dev/null || true
   wait "$odoo_pid" 2>/dev/null || true
-  unset 'pids[-1]'
+  pids=("${pids[@]:0:${#pids[@]}-1}")  # not unset: a sparse array would hide the next Odoo from cleanup
 }
 start_odoo --max-cron-threads=0
 

@@ -27,7 +27,8 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
         paid_line = invoice.chorus_history_ids.filtered(lambda h: h.code == "MISE_EN_PAIEMENT")
         self.assertEqual(invoice.chorus_paid_on, paid_line.date)
         expected = (invoice.chorus_paid_on - invoice.chorus_sent_on).total_seconds() / 86400
-        self.assertAlmostEqual(invoice.chorus_days_to_payment, expected, places=3)
+        # Stored with one decimal; a payment dated before the deposit stays negative.
+        self.assertAlmostEqual(invoice.chorus_days_to_payment, expected, delta=0.05)
 
         # The report: paid invoices only, average and median per buyer.
         invoice.chorus_sent_on = invoice.chorus_paid_on - datetime.timedelta(days=10)
@@ -64,7 +65,7 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
         invoice = self._invoice(self.town, invoice_user_id=accountant.id)
         self.assertFalse(invoice._chorus_send())
         invoice.chorus_sent_on = fields.Datetime.now() - datetime.timedelta(hours=49)
-        self.assertEqual(self.env.lang, "en_US", "the scheduled action runs in English")
+        self.assertNotEqual(self.env.lang, "fr_FR", "the scheduled action is not in French")
         self.env["account.move"]._cron_chorus_followup()
         activity = self.chorus_activities(invoice)
         self.assertEqual(activity.user_id, accountant)

@@ -112,7 +112,7 @@ class TestChorusFollowup(ChorusApiSandboxCommon):
         self.env["account.move"]._cron_chorus_followup()
         self.assertFalse(self.chorus_activities(invoice))
 
-    def test_alert_is_written_in_the_assignees_language(self):
+    def test_rejection_alert_is_written_in_the_assignees_language(self):
         """The scheduled action runs in English; the French accountant reads French."""
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"]._load_module_terms(["chorus_pro_dilifac"], ["fr_FR"])

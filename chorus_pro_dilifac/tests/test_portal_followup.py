@@ -61,7 +61,7 @@ class TestPortalFollowUp(ChorusApiSandboxCommon):
         invoice.invalidate_recordset(["chorus_api_lookups"])
         self.assertFalse(invoice.chorus_api_lookups)
         action = invoice.action_chorus_record_portal_status()
-        Status = self.env[action["res_model"]].with_context(action["context"])
+        Status = self.env[action["res_model"]].with_context(**action["context"])
 
         with self.assertRaisesRegex(UserError, "Comment"):
             Status.create({"status": "SUSPENDUE"}).action_record()

@@ -86,7 +86,7 @@ class ChorusTourMixin:
         # Read the addons' manifests now, in this thread: the first asset request would
         # otherwise parse them while other requests compile code, which CPython 3.11.7
         # can fail at ("AST constructor recursion depth mismatch").
-        odoo.http.root.statics  # noqa: B018
+        self.assertTrue(odoo.http.root.statics, "the addons' static folders are known")
         with self._chorus_browser():
             self.start_tour("/odoo", tour, login="admin", timeout=timeout)
         self.assertFalse(self.request_errors, "every request of the tour was answered")

@@ -225,7 +225,7 @@ class ChorusProPortalExportLine(models.TransientModel):
         readonly=False,
         precompute=True,
     )
-    missing = fields.Char(compute="_compute_missing", string="Missing")
+    missing = fields.Char(compute="_compute_missing")
 
     @api.depends("move_id")
     def _compute_payment_means(self):

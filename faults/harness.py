@@ -11,6 +11,8 @@ Every count comes from what the other side recorded, never from what Odoo believ
   of its newest notification; through the API, every status of the sandbox's history
   missing from Odoo's, plus one per invoice whose state is not the sandbox's.
 * stranded: an invoice still 'being sent' (or in no known state) after recovery ran.
+* crashed scheduled actions: runs of the scheduled action that raised (rolled back, so
+  the other invoices and companies of that run were skipped).
 """
 import concurrent.futures
 import datetime
@@ -213,6 +215,7 @@ class Case:
         self.seen_files = set()
         self.unknown_numbers = []  # notifications for invoices Odoo does not know
         self.notes = []
+        self.crashed = 0  # scheduled action runs that raised
 
     @property
     def ids(self):
@@ -294,6 +297,8 @@ class Case:
     def cron_runs(self, agent=None):
         crash = (agent or self.agent).call("cron", name=self.cron)
         if crash:
+            # A run that raised rolled back and skipped the other invoices and companies.
+            self.crashed += 1
             note = f"scheduled action raised {crash.split(':')[0]}"
             if note not in self.notes:
                 self.notes.append(note)
@@ -401,6 +406,7 @@ class Case:
             "double": sum(1 for n in counts if n > 1),
             "lost": lost,
             "stranded": len(stranded),
+            "crashed": self.crashed,
             "final": final,
         }
 

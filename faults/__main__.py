@@ -2,7 +2,7 @@
 
 Prints one row per case, ``case | injected | deposits per invoice | notifications lost |
 final state``, then ``fault matrix: N cases, D double deposits, L lost notifications,
-S stranded invoices``; exits 1 when D, L or S is not 0.
+S stranded invoices, E crashed scheduled actions``; exits 1 when D, L, S or E is not 0.
 """
 import argparse
 import signal
@@ -36,7 +36,7 @@ def main(argv=None):
     world = World(args.conf, args.db, args.work, args.http_port, args.odoo_bin)
     print(f"  set-up done in {time.monotonic() - started:.0f} s", flush=True)
     print("case | injected | deposits per invoice | notifications lost | final state", flush=True)
-    totals = {"double": 0, "lost": 0, "stranded": 0}
+    totals = {"double": 0, "lost": 0, "stranded": 0, "crashed": 0}
     failed = 0
     try:
         for name, transport, injected, func in selected:
@@ -70,8 +70,8 @@ def main(argv=None):
     finally:
         world.stop()
     print(f"fault matrix: {len(selected)} cases, {totals['double']} double deposits, "
-          f"{totals['lost']} lost notifications, {totals['stranded']} stranded invoices",
-          flush=True)
+          f"{totals['lost']} lost notifications, {totals['stranded']} stranded invoices, "
+          f"{totals['crashed']} crashed scheduled actions", flush=True)
     if failed:
         print(f"{failed} case(s) could not run: see the tracebacks above", file=sys.stderr)
     return 1 if failed or any(totals.values()) else 0

@@ -11,11 +11,14 @@ Every count comes from what the other side recorded, never from what Odoo believ
   of its newest notification; through the API, every status of the sandbox's history
   missing from Odoo's, plus one per invoice whose state is not the sandbox's.
 * stranded: an invoice still 'being sent' (or in no known state) after recovery ran.
+* crashed scheduled actions: runs of the scheduled action that raised (rolled back, so
+  the other invoices and companies of that run were skipped).
 """
 import concurrent.futures
 import datetime
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,8 +69,9 @@ class Agent:
 
     def __init__(self, world, name):
         self.name = name
+        self.log_path = world.work / f"agent-{name}.log"
         ours, theirs = socket.socketpair()
-        log = open(world.work / f"agent-{name}.log", "ab")  # noqa: SIM115
+        log = open(self.log_path, "ab")  # noqa: SIM115
         env = dict(os.environ, FAULTS_AGENT_FD=str(theirs.fileno()))
         with open(AGENT_SCRIPT, "rb") as script:
             self.process = subprocess.Popen(
@@ -213,6 +217,7 @@ class Case:
         self.seen_files = set()
         self.unknown_numbers = []  # notifications for invoices Odoo does not know
         self.notes = []
+        self.crashed = 0  # scheduled action runs that raised
 
     @property
     def ids(self):
@@ -292,9 +297,24 @@ class Case:
         return row["state"] == "to_transmit" or (row["state"] == "error" and last == "SEND_FAILED")
 
     def cron_runs(self, agent=None):
-        crash = (agent or self.agent).call("cron", name=self.cron)
-        if crash:
-            note = f"scheduled action raised {crash.split(':')[0]}"
+        agent = agent or self.agent
+        start = agent.log_path.stat().st_size
+        crash = agent.call("cron", name=self.cron)
+        with open(agent.log_path, "rb") as log:
+            log.seek(start)
+            logged = log.read().decode("utf-8", "replace")
+        # An SQL error aborts the run's transaction: what the run did after it is lost,
+        # even when a handler of the addon caught the exception.
+        bad_sql = "odoo.sql_db: bad query" in logged
+        sql_error = re.search(r"psycopg2\.errors\.(\w+)", logged)
+        if crash or bad_sql:
+            # The run rolled back, or went on in an aborted transaction: the other
+            # invoices and companies of that run were skipped.
+            self.crashed += 1
+            if crash:
+                note = f"scheduled action raised {crash.split(':')[0]}"
+            else:
+                note = f"scheduled action hit {sql_error.group(1) if sql_error else 'an SQL error'}"
             if note not in self.notes:
                 self.notes.append(note)
 
@@ -401,6 +421,7 @@ class Case:
             "double": sum(1 for n in counts if n > 1),
             "lost": lost,
             "stranded": len(stranded),
+            "crashed": self.crashed,
             "final": final,
         }
 

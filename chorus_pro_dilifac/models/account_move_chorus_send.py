@@ -244,9 +244,13 @@ class AccountMove(models.Model):
             }
         )
 
-    def _chorus_transmit(self, client, content, flow_name=None):
+    def _chorus_transmit(self, client, content, flow_name=None, commit=True):
         """Send what is recorded on the invoices (one file, or the zip of a flow) with the
-        company's ``client`` and move their state on. Returns {move: [error]}."""
+        company's ``client`` and move their state on. Returns {move: [error]}.
+
+        ``commit=False`` inside a unit of work its caller commits (a polling unit runs in a
+        savepoint: a commit there makes releasing it fail and aborts the whole run).
+        """
         company = self[:1].company_id
         transport = self[:1].chorus_sent_transport
         try:
@@ -262,15 +266,16 @@ class AccountMove(models.Model):
                         client.upload(self.chorus_sent_filename, content)
                     label = _("Uploaded to Dilifac as %s", self.chorus_sent_filename)
         except TransportError as error:
-            return self._chorus_transmit_failed(error)
+            return self._chorus_transmit_failed(error, commit=commit)
         except Exception as error:  # noqa: BLE001 - the invoices are claimed: never stranded
-            return self._chorus_transmit_failed(self._chorus_unexpected(error))
+            return self._chorus_transmit_failed(self._chorus_unexpected(error), commit=commit)
         try:
             with self.env.cr.savepoint():
                 self._chorus_record_sent(label)
         except Exception as error:  # noqa: BLE001 - sent, but not recorded: looked up later
-            return self._chorus_transmit_failed(self._chorus_unexpected(error))
-        self._chorus_commit()
+            return self._chorus_transmit_failed(self._chorus_unexpected(error), commit=commit)
+        if commit:
+            self._chorus_commit()
         return {}
 
     def _chorus_unexpected(self, error):
@@ -297,7 +302,7 @@ class AccountMove(models.Model):
                 event_key=f"sent:{move.chorus_attempt}",
             )
 
-    def _chorus_transmit_failed(self, error):
+    def _chorus_transmit_failed(self, error, commit=True):
         failures = {}
         for move in self:
             if error.kind == UNKNOWN_OUTCOME:
@@ -334,7 +339,8 @@ class AccountMove(models.Model):
             failures[move] = [
                 _("%(invoice)s was not sent: %(error)s", invoice=move.name, error=error)
             ]
-        self._chorus_commit()
+        if commit:
+            self._chorus_commit()
         return failures
 
     def _chorus_settle_unknown_outcome(self):
@@ -383,7 +389,8 @@ class AccountMove(models.Model):
             delivered = client.is_delivered(self.chorus_sent_filename)
             partial = not delivered and client.has_partial_upload(self.chorus_sent_filename)
         if partial:  # stopped half-way: the same name completes or replaces it
-            return self._chorus_transmit(client, self.chorus_sent_attachment_id.raw)
+            # Within the caller's savepoint: the caller commits once it is released.
+            return self._chorus_transmit(client, self.chorus_sent_attachment_id.raw, commit=False)
         renamed = "UNKNOWN_OUTCOME" in self.chorus_history_ids.filtered(
             lambda h: h.attempt == self.chorus_attempt
         ).mapped("code")

@@ -2,8 +2,10 @@ import os
 import pwd
 import shutil
 from datetime import timedelta
+from unittest.mock import patch
 
 from lxml import etree
+from odoo.sql_db import Savepoint
 from odoo.tests import tagged
 
 from .common import ChorusDilifacSandboxCommon
@@ -138,6 +140,45 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         self.assertEqual(invoice.chorus_state, "sent")
         self.assertTrue(marker.exists())
         self.assertEqual(self.processor.run_once(), [invoice.chorus_sent_filename])
+
+    def test_scheduled_run_completes_stopped_uploads_without_commit_inside_a_savepoint(self):
+        """In production each polling unit is committed: a commit made while a savepoint
+        is open ends it, releasing it then fails and the whole run is lost (the other
+        invoices and companies are skipped). Commits are recorded here with the number of
+        savepoints open at that moment (the test transaction itself cannot commit)."""
+        invoices = self._invoice(self.town) | self._invoice(self.town)
+        for invoice in invoices:
+            invoice._chorus_send()
+            (self.sshd.root / "I" / (invoice.chorus_sent_filename + ".rdy")).unlink()
+            self._as_if_the_answer_was_lost(invoice)
+        open_savepoints = []
+        commits_inside = []
+        init, close = Savepoint.__init__, Savepoint._close
+
+        def opened(savepoint, cr):
+            init(savepoint, cr)
+            open_savepoints.append(savepoint)
+
+        def closed(savepoint, rollback):
+            open_savepoints.remove(savepoint)
+            close(savepoint, rollback)
+
+        def commit():
+            if open_savepoints:
+                commits_inside.append(len(open_savepoints))
+
+        with patch.object(Savepoint, "__init__", opened), \
+                patch.object(Savepoint, "_close", closed), \
+                patch.object(self.env.cr, "commit", commit), \
+                patch.object(type(self.env["account.move.send"]), "_can_commit",
+                             lambda _self: True):
+            self.env["account.move"]._cron_chorus_dilifac_poll()
+        self.assertEqual(commits_inside, [], "no commit while a savepoint is open")
+        self.assertEqual(invoices.mapped("chorus_state"), ["sent", "sent"])
+        for invoice in invoices:
+            self.assertTrue((self.sshd.root / "I" / (invoice.chorus_sent_filename + ".rdy"))
+                            .exists())
+        self.assertEqual(invoices.mapped("chorus_attempt"), [1, 1])
 
     def test_upload_already_taken_by_dilifac_is_not_sent_again(self):
         invoice = self._invoice(self.town)

@@ -3,6 +3,8 @@
 Prints one row per case, ``case | injected | deposits per invoice | notifications lost |
 final state``, then ``fault matrix: N cases, D double deposits, L lost notifications,
 S stranded invoices, E crashed scheduled actions``; exits 1 when D, L, S or E is not 0.
+A case listed in ``cases.KNOWN_GAPS`` (a documented gap, not yet fixed) is printed with its
+reason; its lost notifications (only those) are counted on a line of their own after that one.
 """
 import argparse
 import signal
@@ -10,7 +12,7 @@ import sys
 import time
 import traceback
 
-from .cases import CASES
+from .cases import CASES, KNOWN_GAPS
 from .harness import Case, World
 
 
@@ -37,6 +39,8 @@ def main(argv=None):
     print(f"  set-up done in {time.monotonic() - started:.0f} s", flush=True)
     print("case | injected | deposits per invoice | notifications lost | final state", flush=True)
     totals = {"double": 0, "lost": 0, "stranded": 0, "crashed": 0}
+    gaps = {key: 0 for key in totals}
+    gap_cases = []
     failed = 0
     try:
         for name, transport, injected, func in selected:
@@ -57,11 +61,17 @@ def main(argv=None):
                 print(f"{name} | {injected} | - | - | HARNESS ERROR: {summary} "
                       "(traceback in harness.log)", flush=True)
             else:
+                gap = KNOWN_GAPS.get(name)
                 for key in totals:
-                    totals[key] += row[key]
+                    # A known gap excuses its lost notifications only: a double deposit,
+                    # a stranded invoice or a crash there still fails the matrix.
+                    (gaps if gap and key == "lost" else totals)[key] += row[key]
+                if gap:
+                    gap_cases.append(name)
                 deposits = ",".join(str(n) for n in row["deposits"])
                 print(f"{row['case']} | {row['injected']} | {deposits} | {row['lost']} | "
-                      f"{row['final']}  [{time.monotonic() - case_started:.0f} s]", flush=True)
+                      f"{row['final']}  [{time.monotonic() - case_started:.0f} s]"
+                      + (f"  KNOWN GAP: {gap}" if gap else ""), flush=True)
             if case.ids:
                 world.agent.call("park", ids=case.ids)
     except KeyboardInterrupt:
@@ -72,6 +82,9 @@ def main(argv=None):
     print(f"fault matrix: {len(selected)} cases, {totals['double']} double deposits, "
           f"{totals['lost']} lost notifications, {totals['stranded']} stranded invoices, "
           f"{totals['crashed']} crashed scheduled actions", flush=True)
+    if gap_cases:
+        print(f"known gaps, not counted above: {len(gap_cases)} case(s), "
+              f"{gaps['lost']} lost notifications ({'; '.join(gap_cases)})", flush=True)
     if failed:
         print(f"{failed} case(s) could not run: see the tracebacks above", file=sys.stderr)
     return 1 if failed or any(totals.values()) else 0

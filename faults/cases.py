@@ -15,6 +15,17 @@ SEARCH = "/cpro/factures/v1/rechercher/fournisseur"
 HISTORY = "/cpro/factures/v1/consulter/historique"
 CASES = []
 
+# Cases whose outcome is a known, documented gap of the addon, not yet fixed: their rows are
+# printed with the reason and their counts are given on a line of their own, after the
+# matrix line, so that a gap is never hidden and never mistaken for a regression.
+KNOWN_GAPS = {
+    "api: wrongly typed answers to the look-up": (
+        "the look-up fails for more than a day, so the invoice is handed to a person "
+        "(state error, 'check the Chorus Pro portal'); it is not looked up again when "
+        "Chorus Pro answers properly later, so its statuses are not read (issue 15)"
+    ),
+}
+
 
 def case(name, transport, injected):
     def register(func):

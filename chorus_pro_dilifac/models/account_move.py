@@ -239,10 +239,16 @@ class AccountMove(models.Model):
         if event_key and self.chorus_history_ids.filtered(lambda h: h.event_key == event_key):
             return None
         date = date or fields.Datetime.now()
-        if source != "odoo" and self.chorus_sent_on and date < self.chorus_sent_on:
+        sent_on = self.chorus_sent_on
+        if (
+            source not in ("odoo", "portal")
+            and sent_on
+            and sent_on.replace(second=0, microsecond=0) <= date < sent_on
+        ):
             # Chorus Pro and Dilifac write their times to the minute: an answer within the
             # minute of the sending would otherwise read as older than the sending itself.
-            date = self.chorus_sent_on
+            # Any other date is kept as given (a payment dated before the sending is shown).
+            date = sent_on
         # History is written by the transports only (sudo): a user-made line with a
         # forged event_key would make the real event look like a repeat.
         line = (

@@ -74,7 +74,7 @@ class TestChorusPdfRendering(ChorusApiSandboxCommon):
                 for invoice in invoices
             }
             self.assertNotIn("chorus_pro_dilifac_invalid", send._get_alerts(invoices, moves_data))
-            invoices.action_chorus_send()
+            self.assertFalse(invoices._chorus_send())
         self.assertEqual(invoices.mapped("chorus_state"), ["sent", "sent"])
         self.assertFalse(renderings, "a CII carries no PDF: none is rendered")
         self.assertFalse(runs)

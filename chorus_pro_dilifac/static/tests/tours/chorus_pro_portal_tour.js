@@ -62,10 +62,10 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_portal_tour", {
                 trigger: ".modal footer button[name=action_export]",
                 run: "click",
             },
-            ...waitFor("The file is built", ".modal div[name=file_data] a.o_form_uri"),
+            ...waitFor("The file is built", ".modal div[name=file_ids] a.o_form_uri"),
             {
                 content: "Download the file",
-                trigger: ".modal div[name=file_data] a.o_form_uri",
+                trigger: ".modal div[name=file_ids] a.o_form_uri",
                 run: "click",
             },
             ...askTheTest("portal_file", null, 300),

@@ -71,6 +71,11 @@ registry.category("web_tour.tours").add("chorus_pro_dilifac_portal_tour", {
             ...askTheTest("portal_file", null, 300),
             ...screenshot("portal_file_ready"),
             {
+                content: "Close the file's own dialog, opened by the click on its row",
+                trigger: ".modal:last .modal-header button.btn-close",
+                run: "click",
+            },
+            {
                 content: "Close",
                 trigger: ".modal footer button.btn-secondary",
                 run: "click",

@@ -39,6 +39,10 @@ _logger = logging.getLogger(__name__)
 UNKNOWN_OUTCOME_PATIENCE = datetime.timedelta(hours=24)
 # A sending younger than this may still be running in another process: never touch it.
 UNKNOWN_OUTCOME_GRACE = datetime.timedelta(minutes=15)
+# An invoice handed to a person (not found a day after its sending) is still looked up by
+# each run of the API poll for this long: when Chorus Pro answers properly again, its
+# statuses are read as for any other invoice, whether or not the person has looked yet.
+HANDED_OVER_LOOKUP = datetime.timedelta(days=30)
 CRON_BATCH = 50
 # Code of a failure that is not the other side's answer (a bug, a lost database
 # connection...): unlike UNKNOWN_OUTCOME it says nothing of how far the upload went.
@@ -106,7 +110,14 @@ class AccountMove(models.Model):
                         )
                     ]
             company_moves = locked
-            # Decided before the look-ups: an invoice they put in error waits for a human.
+            # Handed to a person because its sending was never found: looked up once more
+            # (Chorus Pro may answer again since); one found there is never sent again.
+            for move in company_moves.filtered(
+                lambda m: m.chorus_sent_transport == "api" and m._chorus_is_handed_over()
+            ):
+                move._chorus_settle_unknown_outcome()
+            # Decided before the look-ups of unconfirmed sendings: one they put in error waits
+            # for a human.
             sendable = company_moves.filtered(lambda m: m.chorus_state in SENDABLE)
             for move in company_moves.filtered(lambda m: m.chorus_state == "sending"):
                 failures.update(move._chorus_settle_unknown_outcome())
@@ -353,6 +364,8 @@ class AccountMove(models.Model):
         self.ensure_one()
         if fields.Datetime.now() - self.chorus_send_started_on < UNKNOWN_OUTCOME_GRACE:
             return {self: [_("%s is being sent right now: nothing is sent twice.", self.name)]}
+        # Stamped first: the poll looks up the least recently checked invoices first.
+        self.chorus_polled_on = fields.Datetime.now()
         try:
             with self.env.cr.savepoint():
                 if self.chorus_sent_transport == "dilifac":
@@ -416,11 +429,10 @@ class AccountMove(models.Model):
         )
 
     def _chorus_settle_api(self):
+        client = self.company_id._chorus_api_client()
         found = [
             item
-            for item in self.company_id._chorus_api_client().search_supplier_invoices(
-                invoice_number=self.name
-            )
+            for item in client.search_supplier_invoices(invoice_number=self.name)
             if item.get("number") == self.name
         ]
         if not found:
@@ -447,11 +459,25 @@ class AccountMove(models.Model):
             state=chorus_invoice_state(item.get("status")),
             event_key=f"found:{self.chorus_attempt}",
         )
+        if self.chorus_invoice_id:
+            # Found late (maybe days later): its status history at once, not one run later.
+            try:
+                with self.env.cr.savepoint():
+                    self._chorus_refresh_status(client)
+            except TransportError as error:
+                _logger.info("Statuses of %s left to the next poll: %s", self.name, error)
         return {}
+
+    def _chorus_is_handed_over(self):
+        """Handed to a person because its last sending could not be found: still looked up."""
+        self.ensure_one()
+        return self.chorus_state == "error" and self.chorus_status_code == "NOT_FOUND"
 
     def _chorus_wait_or_ask(self, question):
         """Not found yet: keep waiting, or after UNKNOWN_OUTCOME_PATIENCE hand over to a
-        person (state 'error', with what to check)."""
+        person (state 'error', with what to check), once."""
+        if self._chorus_is_handed_over():
+            return {self: [question]}
         if fields.Datetime.now() - self.chorus_send_started_on > UNKNOWN_OUTCOME_PATIENCE:
             self._chorus_apply_event(
                 "odoo", "NOT_FOUND", _("Not found after sending"), comment=question, state="error"
@@ -509,8 +535,18 @@ class AccountMove(models.Model):
         """One batch of each kind of work, or what fits before ``deadline``
         (``time.monotonic()``); returns (done, remaining)."""
         base = [("company_id", "=", company.id), ("chorus_sent_transport", "=", "api")]
+        handed_over_since = fields.Datetime.now() - HANDED_OVER_LOOKUP
         domains = {
-            "unknown": base + [("chorus_state", "=", "sending")],
+            "unknown": base
+            + [
+                "|",
+                ("chorus_state", "=", "sending"),
+                "&",
+                "&",
+                ("chorus_state", "=", "error"),
+                ("chorus_status_code", "=", "NOT_FOUND"),
+                ("chorus_send_started_on", ">", handed_over_since),
+            ],
             "flows": base + [("chorus_state", "=", "sent"), ("chorus_flow_number", "!=", False)],
             "followed": base
             + [
@@ -520,7 +556,9 @@ class AccountMove(models.Model):
             ],
         }
         totals = {key: self.search_count(domain) for key, domain in domains.items()}
-        unknown = self.search(domains["unknown"], limit=CRON_BATCH)
+        unknown = self.search(
+            domains["unknown"], order="chorus_polled_on asc nulls first, id", limit=CRON_BATCH
+        )
         flows = self.search(domains["flows"], limit=CRON_BATCH)
         followed = self.search(
             domains["followed"], order="chorus_polled_on asc nulls first, id", limit=CRON_BATCH

@@ -8,6 +8,7 @@ from ..lib.chorus_api import ChorusProClient
 from .common import ChorusApiSandboxCommon
 
 DEPOSIT = "/cpro/factures/v1/deposer/flux"
+SEARCH = "/cpro/factures/v1/rechercher/fournisseur"
 
 
 @tagged("post_install", "-at_install")
@@ -227,6 +228,49 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertEqual(invoice.chorus_state, "error")
         self.assertIn("Check the Chorus Pro portal", failures[invoice][0])
         self.assertFalse(self.sandbox.flows(), "nothing was deposited behind the user's back")
+
+    def test_a_handed_over_invoice_is_followed_once_chorus_pro_answers_again(self):
+        invoice = self._invoice(self.town)
+        self.sandbox.fail_next(DEPOSIT, "timeout_after_commit", hang_seconds=15)
+        invoice.with_context(chorus_api_timeout=2)._chorus_send()
+        for _step in range(2):
+            self.sandbox.process_all()
+        invoice.chorus_send_started_on -= timedelta(hours=25)
+        # Chorus Pro's search answers wrongly typed data for two runs of the poll.
+        self.sandbox.fail_next(
+            SEARCH, "answer", count=2, body={"codeRetour": 0, "parametresRetour": {"pages": "x"}}
+        )
+        self.poll()
+        self.assertEqual(invoice.chorus_state, "error", "handed over to a person after a day")
+        self.assertIn("Check the Chorus Pro portal", invoice.chorus_error_message)
+        self.poll()
+        self.assertEqual(
+            invoice.chorus_history_ids.mapped("code").count("NOT_FOUND"), 1, "asked only once"
+        )
+        self.poll()  # the search answers properly again
+        on_chorus = [i for i in self.sandbox.invoices() if i["numeroFacture"] == invoice.name]
+        self.assertEqual(len(on_chorus), 1)
+        self.assertEqual(invoice.chorus_state, "made_available")
+        self.assertFalse(invoice.chorus_needs_attention)
+        self.assertEqual(invoice.chorus_invoice_id, str(on_chorus[0]["identifiantFactureCPP"]))
+        codes = invoice.chorus_history_ids.mapped("code")
+        for code in on_chorus[0]["historique"]:
+            self.assertIn(code, codes, "every status Chorus Pro has is in the history")
+        self.assertEqual(len(self.sandbox.flows()), 1, "never sent again")
+
+    def test_send_looks_a_handed_over_invoice_up_before_sending_it_again(self):
+        invoice = self._invoice(self.town)
+        self.sandbox.fail_next(DEPOSIT, "timeout_after_commit", hang_seconds=15)
+        invoice.with_context(chorus_api_timeout=2)._chorus_send()
+        invoice.chorus_send_started_on -= timedelta(hours=25)
+        self.sandbox.fail_next(SEARCH, "http_500")
+        invoice._chorus_send()
+        self.assertEqual(invoice.chorus_state, "error", "handed over to a person after a day")
+        # The person presses Send again: Chorus Pro has it, so nothing leaves Odoo.
+        self.sandbox.process_all()
+        self.assertFalse(invoice._chorus_send())
+        self.assertNotEqual(invoice.chorus_state, "error")
+        self.assertEqual(len(self.sandbox.flows()), 1, "found on Chorus Pro: not sent again")
 
     def test_an_invoice_taken_by_another_sender_is_not_sent_again(self):
         invoice = self._invoice(self.town)

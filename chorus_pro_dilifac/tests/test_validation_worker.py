@@ -32,16 +32,26 @@ def _validation_workers():
 
 @tagged("post_install", "-at_install")
 class TestValidationWorker(ChorusApiSandboxCommon):
+    def _send_and_print(self, invoice):
+        """The user's click: "Send to Chorus Pro", then Send in the Send & Print dialog."""
+        action = invoice.action_chorus_send()
+        wizard = self.env[action["res_model"]].with_context(**action["context"]).create({})
+        return wizard.action_send_and_print()
+
     def test_sending_keeps_saxon_out_of_the_odoo_process(self):
         first = self._invoice(self.town)
         second = self._invoice(self.state_buyer)
+        # A batch sent earlier in this process may have left a pool of workers running.
+        before = {worker.pid for worker in _validation_workers()}
         self.assertFalse(first._chorus_send())
+        after_first = {worker.pid for worker in _validation_workers()}
         self.assertFalse(second._chorus_send())
+        after_second = {worker.pid for worker in _validation_workers()}
         self.assertEqual((first | second).mapped("chorus_state"), ["sent", "sent"])
         self.assertNotIn("saxonche", sys.modules, "SaxonC was loaded into the Odoo process")
-        workers = _validation_workers()
-        self.assertEqual(len(workers), 1, "one validation worker, reused for both invoices")
-        self.assertEqual(workers[0].pid, validation.worker_validator().worker_pid)
+        self.assertLessEqual(len(after_first - before), 1, "at most one worker started")
+        self.assertEqual(after_second, after_first, "the same worker validates the second one")
+        self.assertIn(validation.worker_validator().worker_pid, after_second)
         # Odoo recycles a worker whose virtual size passes limit_memory_soft (2 GiB by
         # default); the validator's 32 GiB reservation must not count here.
         soft_limit = config["limit_memory_soft"]
@@ -55,7 +65,7 @@ class TestValidationWorker(ChorusApiSandboxCommon):
         # Under a 2 GiB address-space limit SaxonC cannot start: the worker dies at start.
         with patch.dict(os.environ, {"CHORUS_VALIDATOR_ADDRESS_SPACE_MB": "2048"}):
             with self.assertRaises(UserError) as caught:
-                invoice.action_chorus_send()
+                self._send_and_print(invoice)
         message = str(caught.exception)
         self.assertIn(invoice.name, message)
         self.assertIn("Nothing was sent", message)
@@ -64,6 +74,6 @@ class TestValidationWorker(ChorusApiSandboxCommon):
         self.assertFalse(self.sandbox.flows(), "nothing left Odoo")
         self.assertNotIn("saxonche", sys.modules)
         # Once the validator can run again, the same click sends the invoice.
-        self.assertTrue(invoice.action_chorus_send())
+        self._send_and_print(invoice)
         self.assertEqual(invoice.chorus_state, "sent")
         self.assertEqual(len(self.sandbox.flows()), 1)

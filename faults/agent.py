@@ -182,6 +182,18 @@ def cmd_cron(name):
     return None
 
 
+def cmd_fetch_now(company):
+    """The menu "Fetch news now" (the 'Interface Chorus' button does the same) of a user
+    of ``company``: the same reading as the scheduled action, from an HTTP request."""
+    try:
+        env["account.move"].with_company(company).action_chorus_fetch_news_now()
+    except Exception as error:  # noqa: BLE001 - a traceback the user would see
+        env.cr.rollback()
+        return f"{type(error).__name__}: {error}"
+    env.cr.commit()
+    return None
+
+
 def cmd_age(ids, seconds):
     """Move the start of a pending sending back in time: the scheduled action then
     treats it as the old interrupted sending it would find a day later."""

@@ -227,6 +227,49 @@ def api_401_mid_batch(c):
     c.cron_runs()
 
 
+def _two_pollers(c, stalled, resume):
+    """The scheduled action runs in one Odoo process and a user clicks "Fetch news now" in
+    another (Odoo itself never runs one scheduled action twice at once): the scheduled
+    action is stalled on the wire while it holds its work; the click comes meanwhile; then
+    the scheduled action goes on."""
+    world = c.world
+    first = world.pool.submit(c.cron_runs, world.agent_at(0))
+    wait(lambda: stalled() or first.done(), 120, "the first poller to reach the other side")
+    c.cron_runs(world.agent_at(1), fetch_now=True)
+    resume()
+    first.result()
+
+
+@case("api: two pollers at once", "api",
+      "the scheduled action polls the statuses of 3 invoices, stalled on the 1st; a user's "
+      "'Fetch news now' runs meanwhile in another Odoo process")
+def api_two_pollers(c):
+    c.invoices(3)
+    c.send()
+    world = c.world
+    world.chorus.process_all()
+    c.cron_runs()
+    c.cron_runs()
+    for invoice in world.chorus.invoices():
+        world.chorus.platform.set_status(
+            {"idFacture": invoice["identifiantFactureCPP"], "nouveauStatut": "SERVICE_FAIT"})
+    # Stalled less than the client's 30-second timeout: slow, not broken.
+    rule = world.proxy.arm(HISTORY, "delay", hold_seconds=25)
+    _two_pollers(c, rule.forwarded.is_set, rule.release.set)
+
+
+@case("dilifac: two pollers at once", "dilifac",
+      "the scheduled action reads the notification files, stalled on the SFTP connection; "
+      "a user's 'Fetch news now' runs meanwhile in another Odoo process")
+def dilifac_two_pollers(c):
+    c.invoices(2)
+    c.send()
+    c.dilifac_runs()
+    world = c.world
+    world.relay.arm(lambda direction: direction == "down", max_hold=25)
+    _two_pollers(c, world.relay.held.is_set, world.relay.resume)
+
+
 @case("api: malformed JSON after the deposit", "api",
       "Chorus Pro stored the deposit and answered 200 with a cut JSON body")
 def api_garbage_after_deposit(c):

@@ -296,10 +296,15 @@ class Case:
         last = row["history"][-1]["code"] if row["history"] else None
         return row["state"] == "to_transmit" or (row["state"] == "error" and last == "SEND_FAILED")
 
-    def cron_runs(self, agent=None):
+    def cron_runs(self, agent=None, fetch_now=False):
+        """The scheduled action runs (or, ``fetch_now``, a user clicks "Fetch news now");
+        a crash, or an SQL error in the log, is counted."""
         agent = agent or self.agent
         start = agent.log_path.stat().st_size
-        crash = agent.call("cron", name=self.cron)
+        if fetch_now:
+            crash = agent.call("fetch_now", company=self.world.ids["company"])
+        else:
+            crash = agent.call("cron", name=self.cron)
         with open(agent.log_path, "rb") as log:
             log.seek(start)
             logged = log.read().decode("utf-8", "replace")

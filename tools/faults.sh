@@ -48,8 +48,8 @@ fresh_db "$conf" "$db" nodemo
 odoo_bin -c "$conf" -d "$db" -i chorus_pro_dilifac --without-demo=all --stop-after-init \
   --log-level=warn >"$work/install.log" 2>&1 || { tail -n 40 "$work/install.log"; die "Installing chorus_pro_dilifac failed: see $work/install.log"; }
 
-# Production conditions: several workers and a cron worker, with Odoo's default time
-# limits (the shared configuration's 0 would make every worker hit its CPU limit at once).
+# Production conditions: several workers and a cron worker, with Odoo's default time and
+# memory limits (the time limits restated here so that a reader sees them).
 # The server also serves the report styles wkhtmltopdf fetches for the invoices' PDFs.
 "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" --db-filter="^$db\$" \
   --workers=2 --max-cron-threads=1 --limit-time-cpu=60 --limit-time-real=120 \

@@ -33,10 +33,13 @@ echo "==> reStructuredText of the READMEs"
 for doc in README.rst faults/README.rst chorus_pro_dilifac/readme/*.rst; do
   [ -e "$doc" ] || continue
   # A warning (a heading without its underline, a malformed table) fails like an error.
-  "$LINT_VENV/bin/python" -c 'import sys, docutils.core
-docutils.core.publish_doctree(open(sys.argv[1], encoding="utf-8").read(), source_path=sys.argv[1],
-    settings_overrides={"report_level": 2, "halt_level": 2})' "$doc" >/dev/null \
-    || { echo "$doc: see the line above"; status=1; }
+  "$LINT_VENV/bin/python" -c 'import sys, docutils.core, docutils.utils
+try:
+    docutils.core.publish_doctree(
+        open(sys.argv[1], encoding="utf-8").read(), source_path=sys.argv[1],
+        settings_overrides={"report_level": 5, "halt_level": 2})
+except docutils.utils.SystemMessage as error:
+    sys.exit(str(error))' "$doc" || status=1
 done
 [ $status = 0 ] && echo "lint: no finding"
 exit $status

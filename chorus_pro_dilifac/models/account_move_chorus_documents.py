@@ -435,7 +435,9 @@ class AccountMove(models.Model):
 
         :return: {move: {'filename', 'content', 'errors', 'warnings'}}; a move with
             errors must not be sent, the others can go on. ``content`` is None when
-            the Chorus rules failed (nothing was built).
+            the Chorus rules failed (nothing was built). ``filename`` is the Chorus Pro
+            name (lib/filenames.py); a Dilifac upload is named once its attempt number
+            is known, by ``_chorus_mark_sending`` (lib/dilifac_naming.py, the one place).
         """
         # The builders ask the same per-line questions for every invoice of the batch.
         with edi_memo(self.env):

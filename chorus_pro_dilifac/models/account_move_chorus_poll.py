@@ -400,30 +400,22 @@ class AccountMove(models.Model):
                 continue
             date = DILIFAC_TZ.localize(event.date).astimezone(pytz.utc).replace(tzinfo=None)
             if event.source == SOURCE_DILIFAC:
+                source, state = "dilifac", dilifac_state(event.status)
                 label = DILIFAC_STATUS_LABELS.get(event.status, event.status)
-                move._chorus_apply_event(
-                    "dilifac",
-                    event.status,
-                    label,
-                    date=date,
-                    comment=event.message,
-                    chorus_invoice_id=event.chorus_invoice_id,
-                    event_key=event.event_key,
-                    state=dilifac_state(event.status),
-                    error_code=event.error_code,
-                )
-            else:
-                move._chorus_apply_event(
-                    "chorus_invoice",
-                    event.status,
-                    invoice_status_label(event.status),
-                    date=date,
-                    comment=event.message,
-                    chorus_invoice_id=event.chorus_invoice_id,
-                    event_key=event.event_key,
-                    state=chorus_invoice_state(event.status),
-                    error_code=event.error_code,
-                )
+            else:  # a Chorus Pro status Dilifac passes on
+                source, state = "chorus_invoice", chorus_invoice_state(event.status)
+                label = invoice_status_label(event.status)
+            move._chorus_apply_event(
+                source,
+                event.status,
+                label,
+                date=date,
+                comment=event.message,
+                chorus_invoice_id=event.chorus_invoice_id,
+                event_key=event.event_key,
+                state=state,
+                error_code=event.error_code,
+            )
 
     # -- the "Interface Chorus" button ---------------------------------------------------
 

@@ -1,11 +1,15 @@
 # The two commands a newcomer needs are `make demo` and `make test` (see README.rst).
-.PHONY: demo test bench lint faults odoo
+.PHONY: demo test test-odoo-runner bench lint faults odoo
 
 demo:
 	./tools/demo.sh
 
 test:
 	./tools/test.sh
+
+# The Odoo suite under Odoo's own runner (odoo-bin --test-enable), on a fresh database.
+test-odoo-runner:
+	./tools/test_odoo_runner.sh
 
 bench:
 	./tools/bench.sh

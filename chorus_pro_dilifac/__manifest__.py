@@ -36,7 +36,7 @@
         "views/res_config_settings_views.xml",
         "views/chorus_portal_export_views.xml",
         "data/ir_cron_followup.xml",
-        "views/account_move_followup_views.xml",
+        "views/account_move_chorus_menus.xml",
         "views/chorus_recycle_wizard_views.xml",
         "views/chorus_complete_wizard_views.xml",
         "views/chorus_rejection_wizard_views.xml",

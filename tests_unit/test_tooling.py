@@ -66,3 +66,29 @@ def test_private_cluster_starts_from_a_checkout_in_a_private_folder(tmp_path):
         assert stopped.returncode == 3, "the cluster is stopped when the command ends"
     finally:
         shutil.rmtree(cluster, ignore_errors=True)
+
+
+@pytest.mark.parametrize("ending, status", [("exit 3", 3), ("kill -INT $$", 130)])
+def test_processes_a_command_started_are_stopped_when_it_ends(tmp_path, ending, status):
+    """demo.sh and bench.sh stop what they started on any exit, Ctrl-C included, and keep
+    their exit status (tools/common.sh stop_on_exit)."""
+    env = {**os.environ, "RUN_DIR": str(tmp_path / "run")}
+    script = f"""
+        set -euo pipefail
+        source {REPO}/tools/common.sh
+        stop_on_exit "Stopping"
+        sleep 300 & pids+=($!)
+        echo "pid=$!"
+        sleep 300 & pids+=($!)
+        echo "pid=$!"
+        {ending}
+    """
+    result = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == status, result.stdout + result.stderr
+    assert "Stopping" in result.stdout
+    started = [int(line[4:]) for line in result.stdout.splitlines() if line.startswith("pid=")]
+    assert len(started) == 2
+    for pid in started:
+        assert not Path(f"/proc/{pid}").exists(), f"{pid} still runs"

@@ -20,22 +20,7 @@ db=${BENCH_DB:-cpd_bench}
 mkdir -p "$out"
 rm -f "$out"/*.json
 
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  local pid
-  for pid in "${pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  pg_stop
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_on_exit
 
 wait_for() {
   # $1: description, $2: pid, then the command that succeeds once it is ready

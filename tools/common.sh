@@ -124,6 +124,31 @@ pg_stop() {
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# A command that starts processes appends their PIDs to `pids` and calls stop_on_exit once:
+# on exit (an error and Ctrl-C included) they are stopped, the last started first, then
+# PostgreSQL (pg_stop), and the command keeps its exit status. $1: a line to say first.
+pids=()
+stop_on_exit() {
+  STOP_MESSAGE=${1:-}
+  trap stop_started EXIT
+  trap 'exit 130' INT TERM
+}
+stop_started() {
+  local status=$? i
+  trap - EXIT INT TERM
+  if [ ${#pids[@]} -gt 0 ]; then
+    [ -z "$STOP_MESSAGE" ] || say "$STOP_MESSAGE"
+    for (( i=${#pids[@]}-1; i>=0; i-- )); do
+      kill -TERM "${pids[$i]}" 2>/dev/null || true
+    done
+    for i in "${pids[@]}"; do
+      wait "$i" 2>/dev/null || true
+    done
+  fi
+  pg_stop
+  exit "$status"
+}
+
 psql_admin() { PGOPTIONS="-c client_min_messages=warning" as_postgres "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres "$@"; }
 
 write_odoo_conf() {

@@ -37,25 +37,7 @@ prepare_host 0
 # Everything started below is stopped by PID on exit (Ctrl-C included), PostgreSQL last.
 # The sandboxes run in sessions of their own (setsid, same PID) so that Ctrl-C reaches
 # only this script, which then stops them in order.
-pids=()
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  if [ ${#pids[@]} -gt 0 ]; then
-    say "Stopping the demo"
-    local i
-    for (( i=${#pids[@]}-1; i>=0; i-- )); do
-      kill -TERM "${pids[$i]}" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-      wait "$pid" 2>/dev/null || true
-    done
-  fi
-  pg_stop
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stop_on_exit "Stopping the demo"
 
 mkdir -p "$DEMO_DIR"
 pg_start

@@ -54,6 +54,10 @@ class WebClient:
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
         )
 
+    def first(self, model, domain, context):
+        """The id of the first record of ``model`` matching ``domain`` (one must exist)."""
+        return self.call(model, "search", domain, limit=1, context=context)[0]
+
     def button(self, model, method, ids, context):
         return self.post(
             "/web/dataset/call_button",
@@ -135,20 +139,8 @@ def main():
     plan = []
     for company in companies:
         context = {"allowed_company_ids": [company["id"]], "lang": "fr_FR", "tz": "Europe/Paris"}
-        partner = client.call(
-            "res.partner",
-            "search",
-            [["name", "=", "Commune de Saint-Libre"]],
-            limit=1,
-            context=context,
-        )[0]
-        product = client.call(
-            "product.product",
-            "search",
-            [["default_code", "=", "LIV-POCHE"]],
-            limit=1,
-            context=context,
-        )[0]
+        partner = client.first("res.partner", [["name", "=", "Commune de Saint-Libre"]], context)
+        product = client.first("product.product", [["default_code", "=", "LIV-POCHE"]], context)
         plan.append((company, context, partner, product))
 
     crons = client.call("ir.cron", "search", [["cron_name", "ilike", "Chorus Pro"]])

@@ -8,6 +8,7 @@ from . import account_tax
 from . import account_chart_template
 from . import account_move
 from . import account_move_chorus_send
+from . import account_move_chorus_poll
 from . import account_move_send
 from . import account_edi_xml_ubl_chorus
 from . import account_edi_xml_cii_chorus

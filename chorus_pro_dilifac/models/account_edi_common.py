@@ -36,24 +36,15 @@ class AccountEdiCommon(models.AbstractModel):
         )
 
 
-class AccountMove(models.Model):
-    _inherit = "account.move"
-
-    @contextmanager
-    def _chorus_edi_memo(self):
-        """Remember the builders' per-line look-ups until the end of the block (not nested)."""
-        cache = getattr(self.env.cr, "cache", None)
-        owner = cache is not None and MEMO_KEY not in cache
+@contextmanager
+def edi_memo(env):
+    """Remember the builders' per-line look-ups until the end of the block (not nested)."""
+    cache = getattr(env.cr, "cache", None)
+    owner = cache is not None and MEMO_KEY not in cache
+    if owner:
+        cache[MEMO_KEY] = {}
+    try:
+        yield
+    finally:
         if owner:
-            cache[MEMO_KEY] = {}
-        try:
-            yield
-        finally:
-            if owner:
-                cache.pop(MEMO_KEY, None)
-
-    def _chorus_prepare_documents(self, syntax=None, dilifac=False, with_pdf=True):
-        with self._chorus_edi_memo():
-            return super()._chorus_prepare_documents(
-                syntax=syntax, dilifac=dilifac, with_pdf=with_pdf
-            )
+            cache.pop(MEMO_KEY, None)

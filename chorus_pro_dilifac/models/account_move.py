@@ -102,9 +102,6 @@ class AccountMove(models.Model):
         compute="_compute_chorus_routing_editable",
         help="Nothing valid has left Odoo yet: the routing data may still change.",
     )
-    chorus_needs_attention = fields.Boolean(
-        compute="_compute_chorus_needs_attention", search="_search_chorus_needs_attention"
-    )
     # Billed by / billed to, shown on the invoice's Chorus Pro tab.
     chorus_company_siret = fields.Char(related="company_id.siret", string="Company SIRET")
     chorus_company_gln = fields.Char(related="company_id.chorus_dilifac_gln")
@@ -181,17 +178,10 @@ class AccountMove(models.Model):
         for move in self:
             move.chorus_routing_editable = move.chorus_state in EDITABLE + (False,)
 
-    @api.depends("chorus_state")
-    def _compute_chorus_needs_attention(self):
-        for move in self:
-            move.chorus_needs_attention = move.chorus_state in ATTENTION
-
     def _chorus_check_not_transmitted(self):
         """A transmitted invoice is the fiscal original on the other side: it is corrected
         by a credit note (or recycled), never by editing it in Odoo."""
-        transmitted = self.filtered(
-            lambda m: m.chorus_state not in EDITABLE + ("cancelled", False)
-        )
+        transmitted = self.filtered(lambda m: m.chorus_state not in EDITABLE + ("cancelled", False))
         if transmitted:
             raise UserError(
                 _(
@@ -284,6 +274,8 @@ class AccountMove(models.Model):
                 chorus_error_code=(decisive.error_code or decisive.code) if needs_human else False,
                 chorus_error_message=decisive.comment if needs_human else False,
             )
+        if code == "MISE_EN_PAIEMENT":
+            vals["chorus_paid_on"] = line.date
         self.write(vals)
         return line
 
@@ -303,8 +295,9 @@ class AccountMove(models.Model):
         base = max(ours, key=lambda h: h.id, default=None)
         theirs = lines.filtered(lambda h: h.source != "odoo" and (not base or h.id > base.id))
         if theirs:
-            return max(theirs, key=lambda h: (*event_order(h.date, h.state, h.code, h.event_key),
-                                              h.id))
+            return max(
+                theirs, key=lambda h: (*event_order(h.date, h.state, h.code, h.event_key), h.id)
+            )
         return base
 
 

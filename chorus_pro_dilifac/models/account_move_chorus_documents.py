@@ -20,6 +20,7 @@ from ..lib.codes import (
 from ..lib.filenames import chorus_file_name, safe_file_name
 from ..lib.validation import ValidationUnavailable
 from ..lib.validation_pool import pool_for
+from .account_edi_common import edi_memo
 
 _logger = logging.getLogger(__name__)
 
@@ -366,7 +367,6 @@ class AccountMove(models.Model):
     def _chorus_pdf_name(self):
         return safe_file_name(self.name, ".pdf")
 
-
     def _chorus_build_document_and_errors(
         self, syntax=None, dilifac=False, with_pdf=True, pdf=None
     ):
@@ -435,100 +435,104 @@ class AccountMove(models.Model):
 
         :return: {move: {'filename', 'content', 'errors', 'warnings'}}; a move with
             errors must not be sent, the others can go on. ``content`` is None when
-            the Chorus rules failed (nothing was built).
+            the Chorus rules failed (nothing was built). ``filename`` is the Chorus Pro
+            name (lib/filenames.py); a Dilifac upload is named once its attempt number
+            is known, by ``_chorus_mark_sending`` (lib/dilifac_naming.py, the one place).
         """
-        problems = self._chorus_check_before_sending(dilifac=dilifac)
-        buildable = self.filtered(lambda m: m not in problems)
-        needs_pdf = buildable.filtered(lambda m: m._chorus_syntax_carries_pdf(syntax, with_pdf))
-        pdfs = needs_pdf._chorus_invoice_pdfs() if needs_pdf else {}
-        validator = pool_for(len(buildable))
-        prepared, validations = {}, {}
-        for move in self:
-            move_syntax = syntax or move.company_id.chorus_syntax
-            if move in problems:
+        # The builders ask the same per-line questions for every invoice of the batch.
+        with edi_memo(self.env):
+            problems = self._chorus_check_before_sending(dilifac=dilifac)
+            buildable = self.filtered(lambda m: m not in problems)
+            needs_pdf = buildable.filtered(lambda m: m._chorus_syntax_carries_pdf(syntax, with_pdf))
+            pdfs = needs_pdf._chorus_invoice_pdfs() if needs_pdf else {}
+            validator = pool_for(len(buildable))
+            prepared, validations = {}, {}
+            for move in self:
+                move_syntax = syntax or move.company_id.chorus_syntax
+                if move in problems:
+                    prepared[move] = {
+                        "filename": chorus_file_name(
+                            move.name, move_syntax, attempt=move.chorus_attempt or 1
+                        ),
+                        "content": None,
+                        "errors": problems[move],
+                        "warnings": [],
+                    }
+                    continue
+                pdf = pdfs.get(move)
+                errors = []
+                if pdf and len(pdf) > ATTACHMENT_MAX_BYTES:
+                    errors.append(
+                        _(
+                            "Invoice %(invoice)s: its PDF weighs %(size).1f MB, more than the "
+                            "%(limit)d MB Chorus Pro accepts.",
+                            invoice=move.name,
+                            size=len(pdf) / 1_000_000,
+                            limit=ATTACHMENT_MAX_BYTES // 1_000_000,
+                        )
+                    )
+                try:
+                    filename, content, builder_errors = move._chorus_build_document_and_errors(
+                        move_syntax, dilifac, with_pdf, pdf=pdf or False
+                    )
+                except Exception as exc:  # one broken invoice must not stop the batch
+                    _logger.exception("Chorus Pro document of %s could not be built", move.name)
+                    prepared[move] = {
+                        "filename": chorus_file_name(
+                            move.name, move_syntax, attempt=move.chorus_attempt or 1
+                        ),
+                        "content": None,
+                        "errors": errors
+                        + [
+                            _(
+                                "Invoice %(invoice)s: the document could not be built: %(error)s",
+                                invoice=move.name,
+                                error=exc,
+                            )
+                        ],
+                        "warnings": [],
+                    }
+                    continue
+                errors += [
+                    _("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
+                    for error in builder_errors
+                ]
+                # Validated by the pool while the next documents are built.
+                validations[move] = validator.submit(content, move_syntax)
                 prepared[move] = {
-                    "filename": chorus_file_name(
-                        move.name, move_syntax, attempt=move.chorus_attempt or 1
-                    ),
-                    "content": None,
-                    "errors": problems[move],
+                    "filename": filename,
+                    "content": content,
+                    "errors": errors,
                     "warnings": [],
                 }
-                continue
-            pdf = pdfs.get(move)
-            errors = []
-            if pdf and len(pdf) > ATTACHMENT_MAX_BYTES:
-                errors.append(
-                    _(
-                        "Invoice %(invoice)s: its PDF weighs %(size).1f MB, more than the "
-                        "%(limit)d MB Chorus Pro accepts.",
-                        invoice=move.name,
-                        size=len(pdf) / 1_000_000,
-                        limit=ATTACHMENT_MAX_BYTES // 1_000_000,
+            for move, validation in validations.items():
+                try:
+                    report = validation.result()
+                except ValidationUnavailable as exc:
+                    _logger.warning(
+                        "Chorus Pro document of %s could not be validated: %s", move.name, exc
                     )
-                )
-            try:
-                filename, content, builder_errors = move._chorus_build_document_and_errors(
-                    move_syntax, dilifac, with_pdf, pdf=pdf or False
-                )
-            except Exception as exc:  # one broken invoice must not stop the batch
-                _logger.exception("Chorus Pro document of %s could not be built", move.name)
-                prepared[move] = {
-                    "filename": chorus_file_name(
-                        move.name, move_syntax, attempt=move.chorus_attempt or 1
-                    ),
-                    "content": None,
-                    "errors": errors
-                    + [
+                    prepared[move]["errors"].append(
                         _(
-                            "Invoice %(invoice)s: the document could not be built: %(error)s",
+                            "Invoice %(invoice)s: its document could not be checked against the "
+                            "EN 16931 rules (%(error)s). Nothing was sent: try again in a "
+                            "moment, or ask your administrator if this persists.",
                             invoice=move.name,
                             error=exc,
                         )
-                    ],
-                    "warnings": [],
-                }
-                continue
-            errors += [
-                _("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
-                for error in builder_errors
-            ]
-            # Validated by the pool while the next documents are built.
-            validations[move] = validator.submit(content, move_syntax)
-            prepared[move] = {
-                "filename": filename,
-                "content": content,
-                "errors": errors,
-                "warnings": [],
-            }
-        for move, validation in validations.items():
-            try:
-                report = validation.result()
-            except ValidationUnavailable as exc:
-                _logger.warning(
-                    "Chorus Pro document of %s could not be validated: %s", move.name, exc
-                )
-                prepared[move]["errors"].append(
-                    _(
-                        "Invoice %(invoice)s: its document could not be checked against the "
-                        "EN 16931 rules (%(error)s). Nothing was sent: try again in a "
-                        "moment, or ask your administrator if this persists.",
-                        invoice=move.name,
-                        error=exc,
                     )
-                )
-                continue
-            validation_errors, warnings = move._chorus_validation_messages(report, move_syntax)
-            prepared[move]["errors"] += [
-                _(
-                    "Invoice %(invoice)s: the document fails rule %(rule)s",
-                    invoice=move.name,
-                    rule=error,
-                )
-                for error in validation_errors
-            ]
-            prepared[move]["warnings"] = warnings
-        return prepared
+                    continue
+                validation_errors, warnings = move._chorus_validation_messages(report, move_syntax)
+                prepared[move]["errors"] += [
+                    _(
+                        "Invoice %(invoice)s: the document fails rule %(rule)s",
+                        invoice=move.name,
+                        rule=error,
+                    )
+                    for error in validation_errors
+                ]
+                prepared[move]["warnings"] = warnings
+            return prepared
 
     def _chorus_raise_if_errors(self, prepared):
         """One UserError listing every invoice's errors, for interactive use."""

@@ -24,6 +24,9 @@ PORTAL_URLS = {
 class AccountMove(models.Model):
     _inherit = "account.move"
 
+    chorus_needs_attention = fields.Boolean(
+        compute="_compute_chorus_needs_attention", search="_search_chorus_needs_attention"
+    )
     chorus_news_overdue = fields.Boolean(
         string="No news for 48 h",
         compute="_compute_chorus_news_overdue",
@@ -104,13 +107,10 @@ class AccountMove(models.Model):
         "chorus_history_ids.source",
         "payment_state",
     )
-    def _compute_chorus_needs_attention(self):  # pylint: disable=missing-return
-        super()._compute_chorus_needs_attention()
+    def _compute_chorus_needs_attention(self):
         for move in self:
-            move.chorus_needs_attention = (
-                move.chorus_news_overdue
-                or move.chorus_needs_attention
-                and not move._chorus_rejection_handled()
+            move.chorus_needs_attention = move.chorus_news_overdue or (
+                move.chorus_state in ATTENTION and not move._chorus_rejection_handled()
             )
 
     def _chorus_rejection_handled(self):
@@ -186,14 +186,6 @@ class AccountMove(models.Model):
                 ).date()
             else:
                 move.chorus_duplicata_date = False
-
-    # -- events ------------------------------------------------------------------------
-
-    def _chorus_apply_event(self, source, code, *args, **kwargs):
-        line = super()._chorus_apply_event(source, code, *args, **kwargs)
-        if line and code == "MISE_EN_PAIEMENT":
-            self.chorus_paid_on = line.date
-        return line
 
     # -- alerts ------------------------------------------------------------------------
 

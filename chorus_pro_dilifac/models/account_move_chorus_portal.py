@@ -87,14 +87,7 @@ class AccountMove(models.Model):
                     self.name,
                 )
             )
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Record the portal's status"),
-            "res_model": "chorus.portal.status",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_move_id": self.id},
-        }
+        return self._chorus_open_wizard("chorus.portal.status", _("Record the portal's status"))
 
     @api.model
     def action_chorus_fetch_news_now(self):

@@ -207,6 +207,16 @@ class ChorusDilifacSandboxCommon(ChorusProCommon):
             }
         )
 
+    def setUp(self):
+        super().setUp()
+        # The database rolls back after each test: so does the Dilifac account.
+        for folder in ("I", "I/.done", "O", "ARC"):
+            for path in (self.sshd.root / folder).glob("*"):
+                if path.is_file():
+                    path.unlink()
+        for path in (self.sshd.root / ".sandbox").glob("processor.*"):
+            path.unlink()
+
     def dilifac_round(self):
         """Dilifac processes the uploads, then Odoo reads the notifications."""
         self.processor.run_once()

@@ -13,12 +13,6 @@ class TestCorrectiveActionsThroughDilifac(ChorusDilifacSandboxCommon):
 
     def setUp(self):
         super().setUp()
-        for folder in ("I", "I/.done", "O", "ARC"):
-            for path in (self.sshd.root / folder).glob("*"):
-                if path.is_file():
-                    path.unlink()
-        for path in (self.sshd.root / ".sandbox").glob("processor.*"):
-            path.unlink()
         # Dilifac's clock: the buyer answers on later days, as in real life (two
         # identical lines within the same minute are one event).
         self.now = datetime.datetime.now().replace(second=0, microsecond=0) - datetime.timedelta(

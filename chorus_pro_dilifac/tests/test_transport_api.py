@@ -199,7 +199,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
     def test_a_scheduled_run_out_of_time_asks_for_a_new_run(self):
         """The cron worker is killed after limit_time_real: a run past its budget does no
         more work and asks the cron worker for a new run, with a fresh time limit."""
-        from ..models import account_move_chorus_send as send
+        from ..models import account_move_chorus_poll as poll
 
         invoice = self._invoice(self.town)
         invoice._chorus_send()
@@ -207,7 +207,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         cron = self.env.ref("chorus_pro_dilifac.ir_cron_chorus_api_poll")
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
         context = {"cron_id": cron.id, "lastcall": "2026-12-01 09:00:00"}
-        with patch.object(send, "CRON_RUN_SECONDS", 0):
+        with patch.object(poll, "CRON_RUN_SECONDS", 0):
             self.env["account.move"].with_context(**context)._cron_chorus_api_poll()
         self.assertFalse(invoice.chorus_invoice_id, "nothing read from Chorus Pro")
         self.assertGreater(

@@ -18,16 +18,6 @@ NS = {
 
 @tagged("post_install", "-at_install")
 class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
-    def setUp(self):
-        super().setUp()
-        # The database rolls back after each test: so does the Dilifac account.
-        for folder in ("I", "I/.done", "O", "ARC"):
-            for path in (self.sshd.root / folder).glob("*"):
-                if path.is_file():
-                    path.unlink()
-        for path in (self.sshd.root / ".sandbox").glob("processor.*"):
-            path.unlink()
-
     def _sent_tree(self, invoice):
         return etree.fromstring(invoice.chorus_sent_attachment_id.raw)
 

@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 
 from ..lib.codes import DEBTOR_TYPES, SIRET_STATE
 from ..lib.errors import TransportError
+from .dialog import reopen
 
 
 def _guess_debtor_type(siret):
@@ -34,14 +35,7 @@ class ChorusDirectorySearch(models.TransientModel):
     searched = fields.Boolean(readonly=True)
 
     def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": _("Search the Chorus Pro directory"),
-        }
+        return reopen(self, _("Search the Chorus Pro directory"))
 
     def action_search(self):
         self.ensure_one()

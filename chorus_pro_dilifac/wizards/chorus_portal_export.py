@@ -14,6 +14,7 @@ from ..lib.portal_file import (
     PortalVatLine,
     split_portal_files,
 )
+from .dialog import reopen
 
 
 class ChorusProPortalExport(models.TransientModel):
@@ -79,14 +80,7 @@ class ChorusProPortalExport(models.TransientModel):
             )
 
     def _reopen(self):
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": _("Chorus Pro portal file"),
-        }
+        return reopen(self, _("Chorus Pro portal file"))
 
     def _portal_invoice(self, move, pdf):
         partner = move.commercial_partner_id

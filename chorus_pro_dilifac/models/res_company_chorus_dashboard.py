@@ -95,5 +95,7 @@ class ResCompany(models.Model):
                 "chorus_pro_dilifac.action_chorus_dashboard"
             )
             action["domain"] = self._chorus_dashboard_domain(bucket)
+            # One list, not grouped by state as "all" is.
+            action["context"] = {"default_move_type": "out_invoice"}
             action["name"] = self._fields[f"chorus_count_{bucket}"]._description_string(self.env)
         return action

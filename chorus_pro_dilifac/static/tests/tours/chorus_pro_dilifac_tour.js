@@ -86,6 +86,11 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
     {
         trigger: `div[name=chorus_service_ids] .o_data_row:contains(${SERVICE})`,
     },
+    {
+        content: "Its structure id, as Chorus Pro writes it (no thousands separator)",
+        trigger: "div[name=chorus_structure_id]:contains(2005)",
+    },
+    notCut("the services' columns", "div[name=chorus_service_ids] thead th span.text-truncate"),
     ...screenshot("dilifac_partner_chorus_tab", ".o_form_view .o_notebook"),
 
     // -- the invoice, with the town's order number, sent with Send & Print -------------------
@@ -123,7 +128,7 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
     ...screenshot("dilifac_dashboard_attention"),
     {
         content: "Open the invoices needing attention",
-        trigger: ".o_kanban_record button.o_chorus_count_attention",
+        trigger: ".o_kanban_record button.o_chorus_open_attention",
         run: "click",
     },
     {
@@ -232,7 +237,7 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
     ...screenshot("dilifac_dashboard"),
     {
         content: "Open the paid invoices",
-        trigger: ".o_kanban_record button.o_chorus_count_paid",
+        trigger: ".o_kanban_record button.o_chorus_open_paid",
         run: "click",
     },
     {

@@ -88,7 +88,8 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
     },
     {
         content: "Its structure id, as Chorus Pro writes it (no thousands separator)",
-        trigger: "div[name=chorus_structure_id]:contains(2005)",
+        trigger:
+            "div[name=chorus_structure_id]:contains(2005), div[name=chorus_structure_id] input:value(2005)",
     },
     notCut("the services' columns", "div[name=chorus_service_ids] thead th span.text-truncate"),
     ...screenshot("dilifac_partner_chorus_tab", ".o_form_view .o_notebook"),

@@ -155,6 +155,11 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
         run: `edit ${SERVICE}`,
     },
     {
+        content: "On to the comment: the steps follow the corrected routing",
+        trigger: ".modal div[name=comment] input",
+        run: "click",
+    },
+    {
         content: "The portal steps name the invoice, the action and the service to type",
         trigger: `.modal div[name=portal_steps]:contains(Recycler):contains(${SERVICE})`,
     },

@@ -43,6 +43,7 @@
         "data/ir_cron_portal.xml",
         "views/chorus_portal_status_views.xml",
         "views/report_invoice_duplicata.xml",
+        "views/chorus_pro_dashboard_views.xml",
         "views/chorus_pro_menus.xml",
     ],
     "demo": [

@@ -19,3 +19,4 @@ from . import account_move_chorus_followup
 from . import res_company_chorus_followup
 from . import account_move_chorus_portal
 from . import chorus_pro_payment_delay
+from . import res_company_chorus_dashboard

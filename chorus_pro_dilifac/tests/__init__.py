@@ -2,6 +2,7 @@
 # tests_unit/test_test_modules.py checks that none is forgotten.
 from . import test_corrective_actions
 from . import test_corrective_dilifac
+from . import test_dashboard
 from . import test_directory
 from . import test_documents
 from . import test_documents_corpus

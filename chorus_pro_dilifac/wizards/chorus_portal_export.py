@@ -202,6 +202,8 @@ class ChorusProPortalExportLine(models.TransientModel):
 
     wizard_id = fields.Many2one("chorus.pro.portal.export", required=True, ondelete="cascade")
     move_id = fields.Many2one("account.move", string="Invoice", required=True, ondelete="cascade")
+    # The number alone: the invoice's display name adds its reference, too wide a column.
+    move_name = fields.Char(related="move_id.name", string="Invoice number")
     include = fields.Boolean(default=True)
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Buyer")
     buyer_siret = fields.Char(related="move_id.commercial_partner_id.siret", string="Buyer SIRET")

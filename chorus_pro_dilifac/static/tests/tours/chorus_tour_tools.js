@@ -11,7 +11,11 @@
  * body[data-chorus-tour-done="<ticket>"], which the next step waits for. A failed request
  * is a console error, which fails the tour at once.
  */
+import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/** The product every journey invoices (tests/tour_common.py names it). */
+export const PRODUCT = "Roman de poche";
 
 let lastTicket = 0;
 let lastClock = 0;
@@ -123,11 +127,23 @@ export function openInvoicing() {
     return stepUtils.goToAppSteps("account.menu_finance", "Open Invoicing");
 }
 
-function receivablesMenu(xmlid, content) {
+/**
+ * Register a journey: it starts on the home screen, opens Invoicing, then runs
+ * ``steps()``, each step given the patience of ``patient``.
+ */
+export function addJourney(name, steps) {
+    registry.category("web_tour.tours").add(name, {
+        url: "/odoo",
+        steps: () => patient([...openInvoicing(), ...steps()]),
+    });
+}
+
+/** A menu of Invoicing's top bar (``section``), then its item ``xmlid``. */
+function menuSteps(section, sectionName, xmlid, content) {
     return [
         {
-            content: "Customers menu",
-            trigger: ".o_menu_sections [data-menu-xmlid='account.menu_finance_receivables']",
+            content: `${sectionName} menu`,
+            trigger: `.o_menu_sections [data-menu-xmlid='${section}']`,
             run: "click",
         },
         {
@@ -136,6 +152,43 @@ function receivablesMenu(xmlid, content) {
             run: "click",
         },
     ];
+}
+
+/** Invoicing > Chorus Pro > the menu ``xmlid`` (of this addon). */
+export function chorusMenu(xmlid, content) {
+    return menuSteps(
+        "chorus_pro_dilifac.menu_chorus_pro_root",
+        "Chorus Pro",
+        `chorus_pro_dilifac.${xmlid}`,
+        content
+    );
+}
+
+/**
+ * Nothing cut at the browser's width (1280 px, tests/tour_common.py): each visible
+ * element of ``selector`` shows its whole text (scrollWidth <= clientWidth). A cut
+ * one is a console error naming it, which fails the tour.
+ */
+export function notCut(content, selector) {
+    return {
+        content: `Nothing cut: ${content}`,
+        trigger: selector,
+        run() {
+            if (window.innerWidth > 1280) {
+                console.error(`The browser is ${window.innerWidth} px wide, not 1280 px at most`);
+            }
+            const cut = [...document.querySelectorAll(selector)]
+                .filter((el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1)
+                .map((el) => `"${el.textContent.trim()}" (${el.scrollWidth} > ${el.clientWidth} px)`);
+            if (cut.length) {
+                console.error(`${content}: cut at ${window.innerWidth} px: ${cut.join(", ")}`);
+            }
+        },
+    };
+}
+
+function receivablesMenu(xmlid, content) {
+    return menuSteps("account.menu_finance_receivables", "Customers", xmlid, content);
 }
 
 export function openInvoices() {
@@ -168,8 +221,11 @@ export function openCustomerChorusTab(customer) {
     ];
 }
 
-/** Invoicing > Customers > Invoices > New: one line, confirmed. */
-export function newInvoice(customer, product, quantity) {
+/**
+ * Invoicing > Customers > Invoices > New: one line, then the steps ``beforeConfirm``
+ * (e.g. fill the Chorus Pro tab), confirmed.
+ */
+export function newInvoice(customer, product, quantity, beforeConfirm = []) {
     return [
         ...openInvoices(),
         {
@@ -204,6 +260,7 @@ export function newInvoice(customer, product, quantity) {
             trigger: "div[name=invoice_line_ids] .o_selected_row div[name=quantity] input",
             run: `edit ${quantity}`,
         },
+        ...beforeConfirm,
         ...confirmInvoice(),
     ];
 }

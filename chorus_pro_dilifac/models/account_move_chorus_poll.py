@@ -279,6 +279,12 @@ class AccountMove(models.Model):
         }
         if not self._chorus_try_lock(DILIFAC_POLL_LOCK, company.id):
             _logger.info("Dilifac notifications of %s: another run is at it", company.name)
+            summary["messages"].append(
+                _(
+                    "The notifications are being read by another run right now: they are "
+                    "applied by it."
+                )
+            )
         else:
             try:
                 summary = self._chorus_dilifac_read_files(company, apply_file)

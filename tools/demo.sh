@@ -19,7 +19,9 @@ started_at=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - started_at ))s"; }
 
 DEMO_DB=${DEMO_DB:-cpd_demo}
-HTTP_PORT=${DEMO_PORT:-8069}
+# The browser's port is a front (tools/demo_proxy.py, what nginx is in production) that
+# sends /websocket to Odoo's gevent port and the rest to its HTTP workers' port.
+PUBLIC_PORT=${DEMO_PORT:-8069}
 DEMO_DIR=$RUN_DIR/demo
 CHORUS_LOG=$DEMO_DIR/chorus-sandbox.log
 DILIFAC_ROOT=$DEMO_DIR/dilifac
@@ -28,8 +30,8 @@ ODOO_LOG=$DEMO_DIR/odoo.log
 
 require_odoo
 port_busy() { python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
-if port_busy "$HTTP_PORT"; then
-  die "Port $HTTP_PORT is already in use (another Odoo or demo?): stop it, or run DEMO_PORT=8070 make demo."
+if port_busy "$PUBLIC_PORT"; then
+  die "Port $PUBLIC_PORT is already in use (another Odoo or demo?): stop it, or run DEMO_PORT=8070 make demo."
 fi
 # The demo needs sshd and wkhtmltopdf, not the browser of the tests.
 prepare_host 0
@@ -54,6 +56,15 @@ wait_for_line() {
     sleep 0.1
   done
 }
+
+# The front the browser talks to, before Odoo (it outlives Odoo's restart below).
+HTTP_PORT=$(free_port)
+GEVENT_PORT=$(free_port)
+: >"$DEMO_DIR/proxy.log"
+setsid "$VENV/bin/python" "$REPO/tools/demo_proxy.py" --listen "$PUBLIC_PORT" --http "$HTTP_PORT" \
+  --websocket "$GEVENT_PORT" >"$DEMO_DIR/proxy.log" 2>&1 &
+pids+=($!)
+wait_for_line "$DEMO_DIR/proxy.log" "listening" "${pids[-1]}" "The demo's front (tools/demo_proxy.py)"
 
 chorus_port=$(free_port)
 : >"$CHORUS_LOG"
@@ -100,10 +111,10 @@ start_odoo() {
   : >"$ODOO_LOG"
   # Not through the odoo_bin function: a function in the background is a subshell, and
   # its PID is not Odoo's.
-  # Several worker processes, as in production: the websocket (gevent) process needs a
-  # port of its own too.
+  # Several worker processes, as in production: the websocket (gevent) process has a
+  # port of its own, behind the front (demo_proxy.py).
   "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$DEMO_DB" --db-filter="^$DEMO_DB\$" \
-    --http-port="$HTTP_PORT" --gevent-port="$(free_port)" --workers="${DEMO_WORKERS:-2}" \
+    --http-port="$HTTP_PORT" --gevent-port="$GEVENT_PORT" --workers="${DEMO_WORKERS:-2}" \
     --logfile="$ODOO_LOG" "$@" >>"$ODOO_LOG" 2>&1 &
   odoo_pid=$!
   pids+=($odoo_pid)
@@ -134,7 +145,7 @@ start_odoo --max-cron-threads=1
 
 cat <<EOF
 
-  Odoo is ready after $(elapsed): http://localhost:$HTTP_PORT   login: admin   password: admin
+  Odoo is ready after $(elapsed): http://localhost:$PUBLIC_PORT   login: admin   password: admin
   (in French; Odoo server PID $odoo_pid, ${DEMO_WORKERS:-2} HTTP workers and a cron worker)
 
   Companies (switch in the top-right company menu):

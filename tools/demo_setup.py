@@ -121,6 +121,9 @@ commit()
 
 step("Loading the French chart of accounts for Éditions du Port")
 env["account.chart.template"].try_loading("fr", editions, install_demo=False)
+# The bookshop's chart came with Odoo's French demo company, loaded before French was: its
+# tax groups would print "VAT 20%" on French invoices.
+env["account.chart.template"]._load_translations(langs=["fr_FR"], companies=bookshop)
 commit()
 
 taxes = {}

@@ -94,7 +94,8 @@ class AccountMove(models.Model):
     )
     chorus_attempt = fields.Integer(string="Sending attempt", copy=False, readonly=True)
     chorus_error_code = fields.Char(string="Error code", copy=False, readonly=True)
-    chorus_error_message = fields.Text(string="Error", copy=False, readonly=True)
+    # The buyer's reason (to recycle, suspended, rejected) or what went wrong (error).
+    chorus_error_message = fields.Text(string="Reason", copy=False, readonly=True)
     chorus_history_ids = fields.One2many(
         "chorus.pro.history", "move_id", string="Chorus Pro history", copy=False
     )

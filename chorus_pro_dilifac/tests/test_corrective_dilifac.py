@@ -47,6 +47,10 @@ class TestCorrectiveActionsThroughDilifac(ChorusDilifacSandboxCommon):
 
         wizard = self.env["chorus.recycle.wizard"].create({"move_id": invoice.id})
         self.assertEqual(wizard.mode, "portal", "no API access")
+        # Confirmed without correcting anything: Chorus Pro would get the same routing back.
+        with self.assertRaisesRegex(UserError, "nothing was corrected"):
+            wizard.action_confirm_portal()
+        self.assertEqual(invoice.chorus_state, "to_recycle")
         wizard.service_code = "MEDIATHEQUE"
         steps = str(wizard.portal_steps)
         for expected in (

@@ -32,7 +32,7 @@ class ChorusCompleteWizard(models.TransientModel):
                     "Choose the action 'Compléter', attach the missing documents and type your "
                     "comment (what the buyer asked: %(reason)s)."
                 ),
-                reason=self._bold(self.buyer_reason),
+                reason=self._bold((self.buyer_reason or "").rstrip(" .") or _("no reason given")),
             ),
             self._html(_("Confirm on the portal, then click 'Completed on the portal' here.")),
         ]

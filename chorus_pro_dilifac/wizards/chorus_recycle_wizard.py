@@ -58,8 +58,8 @@ class ChorusRecycleWizard(models.TransientModel):
                     "code %(service)s, engagement number %(engagement)s."
                 ),
                 siret=self._bold(stdnum_siret.compact(self.buyer_siret or "")),
-                service=self._bold(self.service_code),
-                engagement=self._bold(self.engagement_number),
+                service=self._bold(self.service_code or _("(leave empty)")),
+                engagement=self._bold(self.engagement_number or _("(leave empty)")),
             ),
             self._html(_("Confirm on the portal, then click 'Recycled on the portal' here.")),
         ]
@@ -79,6 +79,22 @@ class ChorusRecycleWizard(models.TransientModel):
             )
         service_code = (self.service_code or "").strip() or False
         engagement = (self.engagement_number or "").strip() or False
+        unchanged = (
+            siret == stdnum_siret.compact(move.commercial_partner_id.siret or "")
+            and service_code == (move.buyer_reference or False)
+            and engagement == (move.purchase_order_reference or False)
+        )
+        if unchanged:
+            # Chorus Pro sends the same routing back again: the buyer asked for another one.
+            raise UserError(
+                _(
+                    "%(invoice)s: nothing was corrected. The buyer asked for another routing "
+                    "(%(reason)s): change the buyer SIRET, the service code or the engagement "
+                    "number before recycling.",
+                    invoice=move.name,
+                    reason=(self.buyer_reason or "").rstrip(" .") or _("no reason given"),
+                )
+            )
         changes = _(
             "SIRET %(siret)s, service code %(service)s, engagement number %(engagement)s",
             siret=siret,

@@ -22,7 +22,7 @@ class ChorusRejectionWizard(models.TransientModel):
         return [
             self._html(
                 _("Choose the action 'Traiter le rejet' (the reason given: %(reason)s)."),
-                reason=self._bold(self.buyer_reason),
+                reason=self._bold((self.buyer_reason or "").rstrip(" .") or _("no reason given")),
             ),
             self._html(
                 _("Confirm on the portal, then tick 'Rejection acknowledged on the portal'.")

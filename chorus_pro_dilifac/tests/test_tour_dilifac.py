@@ -95,6 +95,7 @@ class TestChorusDilifacTour(
         customer = Partner.search([("siret", "=", CUSTOMER_SIRET)]).with_company(self.company)
         self.assertEqual(customer.name, CUSTOMER)
         self.assertEqual((customer.zip, customer.city), ("13002", "Port-Lumière"))
+        self.assertEqual(customer.lang, "fr_FR", "a French public body, invoiced in French")
         self.assertTrue(customer.chorus_einvoicing)
         self.assertEqual(customer.chorus_debtor_type, "local_authority")
         self.assertEqual(customer.chorus_gln, "3025594696108")

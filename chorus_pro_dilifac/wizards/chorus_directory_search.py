@@ -102,11 +102,14 @@ class ChorusDirectorySearchLine(models.TransientModel):
         elif self.existing_partner_id:
             partner = self.existing_partner_id
         else:
+            installed = dict(self.env["res.lang"].get_installed())
             partner = self.env["res.partner"].create(
                 {
                     "name": self.name,
                     "is_company": True,
                     "country_id": self.env.ref("base.fr").id,
+                    # A French public body: its invoices are printed in French.
+                    "lang": "fr_FR" if "fr_FR" in installed else self.env.lang,
                     **self._partner_values(),
                 }
             )

@@ -44,7 +44,11 @@ class ChorusCorrectiveAction(models.AbstractModel):
     @api.depends("api_available")
     def _compute_mode(self):
         for wizard in self:
-            wizard.mode = "api" if wizard.api_available else "portal"
+            # An invoice Dilifac deposited: whether the supplier's own API account may act on
+            # it is not documented (docs/dilifac.md, "To confirm"): the portal comes first,
+            # the API stays a choice.
+            dilifac = wizard.move_id.chorus_sent_transport == "dilifac"
+            wizard.mode = "api" if wizard.api_available and not dilifac else "portal"
 
     def _portal_step_list(self):
         """The steps on the portal after finding the invoice, each from ``_html``."""

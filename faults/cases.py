@@ -210,21 +210,25 @@ def api_429(c):
 @case("api: 401 mid-batch", "api",
       "statuses polled for 3 invoices; 401 twice (token renewal refused too) on the 2nd")
 def api_401_mid_batch(c):
-    c.invoices(3)
+    _service_done(c, 3)
+    c.world.proxy.arm(HISTORY, "status", status=401, skip=1, count=2)
+    c.cron_runs()
+
+
+def _service_done(c, count):
+    """``count`` invoices sent, integrated and read by Odoo, then marked 'service done' by
+    the buyer: the next status poll has news for each."""
+    c.invoices(count)
     c.send()
     world = c.world
     world.chorus.process_all()
     c.cron_runs()
     c.cron_runs()
-    rows = c.inspect()
-    for row in rows:
-        invoice = next((i for i in world.chorus.invoices() if i["numeroFacture"] == row["name"]),
-                       None)
-        if invoice:
+    names = {row["name"] for row in c.inspect()}
+    for invoice in world.chorus.invoices():
+        if invoice["numeroFacture"] in names:
             world.chorus.platform.set_status(
                 {"idFacture": invoice["identifiantFactureCPP"], "nouveauStatut": "SERVICE_FAIT"})
-    world.proxy.arm(HISTORY, "status", status=401, skip=1, count=2)
-    c.cron_runs()
 
 
 def _two_pollers(c, stalled, resume):
@@ -244,15 +248,8 @@ def _two_pollers(c, stalled, resume):
       "the scheduled action polls the statuses of 3 invoices, stalled on the 1st; a user's "
       "'Fetch news now' runs meanwhile in another Odoo process")
 def api_two_pollers(c):
-    c.invoices(3)
-    c.send()
+    _service_done(c, 3)
     world = c.world
-    world.chorus.process_all()
-    c.cron_runs()
-    c.cron_runs()
-    for invoice in world.chorus.invoices():
-        world.chorus.platform.set_status(
-            {"idFacture": invoice["identifiantFactureCPP"], "nouveauStatut": "SERVICE_FAIT"})
     # Stalled less than the client's 30-second timeout: slow, not broken.
     rule = world.proxy.arm(HISTORY, "delay", hold_seconds=25)
     _two_pollers(c, rule.forwarded.is_set, rule.release.set)

@@ -195,12 +195,13 @@ def cmd_fetch_now(company):
 
 
 def cmd_age(ids, seconds):
-    """Move the start of a pending sending back in time: the scheduled action then
-    treats it as the old interrupted sending it would find a day later."""
+    """Move the start of a pending sending, and the last look-up, back in time: the
+    scheduled action then treats them as it would a day later."""
     env.cr.execute(
-        "UPDATE account_move SET chorus_send_started_on = chorus_send_started_on - %s"
+        "UPDATE account_move SET chorus_send_started_on = chorus_send_started_on - %s,"
+        " chorus_polled_on = chorus_polled_on - %s"
         " WHERE id IN %s AND chorus_send_started_on IS NOT NULL",
-        [datetime.timedelta(seconds=seconds), tuple(ids)],
+        [datetime.timedelta(seconds=seconds), datetime.timedelta(seconds=seconds), tuple(ids)],
     )
     env.cr.commit()
     return env.cr.rowcount

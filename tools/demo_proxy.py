@@ -18,6 +18,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 
 FIRST_LINE_MAX = 8192
 
@@ -44,7 +45,7 @@ def _first_line(client):
         if len(more) == len(seen):  # closed, or nothing new yet: wait for more bytes
             if not more:
                 return b""
-            threading.Event().wait(0.01)
+            time.sleep(0.01)
         seen = more
     return seen.split(b"\r\n", 1)[0]
 

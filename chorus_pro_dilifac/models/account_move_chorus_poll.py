@@ -36,6 +36,9 @@ _logger = logging.getLogger(__name__)
 # each run of the API poll for this long: when Chorus Pro answers properly again, its
 # statuses are read as for any other invoice, whether or not the person has looked yet.
 HANDED_OVER_LOOKUP = datetime.timedelta(days=30)
+# ...once an hour at most: counted as remaining work only when due, so that the scheduled
+# action neither looks it up again in its next batch nor runs again at once for it.
+HANDED_OVER_EVERY = datetime.timedelta(hours=1)
 CRON_BATCH = 50
 # Odoo's cron worker runs every due job, and up to 10 batches of each, within one
 # limit_time_real (120 s by default) before it is killed: a batch of the API poll stops
@@ -98,7 +101,7 @@ class AccountMove(models.Model):
         """One batch of each kind of work, or what fits before ``deadline``
         (``time.monotonic()``); returns (done, remaining)."""
         base = [("company_id", "=", company.id), ("chorus_sent_transport", "=", "api")]
-        handed_over_since = fields.Datetime.now() - HANDED_OVER_LOOKUP
+        now = fields.Datetime.now()
         domains = {
             "unknown": base
             + [
@@ -106,9 +109,13 @@ class AccountMove(models.Model):
                 ("chorus_state", "=", "sending"),
                 "&",
                 "&",
+                "&",
                 ("chorus_state", "=", "error"),
                 ("chorus_status_code", "=", "NOT_FOUND"),
-                ("chorus_send_started_on", ">", handed_over_since),
+                ("chorus_send_started_on", ">", now - HANDED_OVER_LOOKUP),
+                "|",
+                ("chorus_polled_on", "=", False),
+                ("chorus_polled_on", "<", now - HANDED_OVER_EVERY),
             ],
             "flows": base + [("chorus_state", "=", "sent"), ("chorus_flow_number", "!=", False)],
             "followed": base

@@ -243,10 +243,16 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.poll()
         self.assertEqual(invoice.chorus_state, "error", "handed over to a person after a day")
         self.assertIn("Check the Chorus Pro portal", invoice.chorus_error_message)
+        searches = self._searches()
         self.poll()
+        self.assertEqual(self._searches(), searches, "looked up once an hour, not at every run")
+        invoice.chorus_polled_on -= timedelta(hours=2)
+        self.poll()
+        self.assertEqual(self._searches(), searches + 1)
         self.assertEqual(
             invoice.chorus_history_ids.mapped("code").count("NOT_FOUND"), 1, "asked only once"
         )
+        invoice.chorus_polled_on -= timedelta(hours=2)
         self.poll()  # the search answers properly again
         on_chorus = [i for i in self.sandbox.invoices() if i["numeroFacture"] == invoice.name]
         self.assertEqual(len(on_chorus), 1)
@@ -257,6 +263,9 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         for code in on_chorus[0]["historique"]:
             self.assertIn(code, codes, "every status Chorus Pro has is in the history")
         self.assertEqual(len(self.sandbox.flows()), 1, "never sent again")
+
+    def _searches(self):
+        return sum(1 for _method, path, _status in self.sandbox.request_log if path == SEARCH)
 
     def test_send_looks_a_handed_over_invoice_up_before_sending_it_again(self):
         invoice = self._invoice(self.town)

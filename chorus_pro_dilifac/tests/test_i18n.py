@@ -50,7 +50,8 @@ class TestFrenchTranslation(TransactionCase):
         self.assertEqual(label("account.move", "chorus_cadre"), "Cadre de facturation")
 
         states = self._selection("account.move", "chorus_state")
-        self.assertEqual(states["to_transmit"], "À transmettre")
+        self.assertEqual(states["to_transmit"], "À envoyer")
+        self.assertEqual(states["integrated"], "Déposée")
         self.assertEqual(states["sent"], "Envoyée, en attente de réponse")
         self.assertEqual(states["made_available"], "Mise à disposition")
         self.assertEqual(states["service_done"], "Service fait")

@@ -29,8 +29,10 @@ echo "==> pylint-odoo (OCA optional checks, not blocking)"
 echo "==> OCA module and PO checks"
 "$LINT_VENV/bin/oca-checks-odoo-module" chorus_pro_dilifac/__manifest__.py || status=1
 "$LINT_VENV/bin/oca-checks-po" --disable=po-pretty-format chorus_pro_dilifac/i18n/*.po* || status=1
+echo "==> The addon's README.rst, written from readme/ (tools/gen_addon_readme.py)"
+"$LINT_VENV/bin/python" tools/gen_addon_readme.py --check || status=1
 echo "==> reStructuredText of the READMEs"
-for doc in README.rst faults/README.rst chorus_pro_dilifac/readme/*.rst; do
+for doc in README.rst faults/README.rst chorus_pro_dilifac/README.rst; do
   [ -e "$doc" ] || continue
   # A warning (a heading without its underline, a malformed table) fails like an error.
   "$LINT_VENV/bin/python" -c 'import sys, docutils.core, docutils.utils

@@ -433,22 +433,52 @@ class AccountMove(models.Model):
     # -- the "Interface Chorus" button ---------------------------------------------------
 
     def action_chorus_interface(self):
-        """The 'Interface Chorus' button: fetch every news now for the current company."""
+        """The 'Interface Chorus' button: fetch every news now for the current company, and
+        say what changed (which invoices moved to which state), not how it was fetched."""
         company = self.env.company
+        if company.chorus_transport not in ("dilifac", "api"):
+            raise UserError(_("Choose the API or Dilifac transport in the settings first."))
+        followed = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                (
+                    "chorus_state",
+                    "not in",
+                    (False, "not_concerned", "to_transmit", "paid", "cancelled"),
+                ),
+            ]
+        )
+        before = {move.id: move.chorus_state for move in followed}
+        problems = []
         if company.chorus_transport == "dilifac":
             summary = self._chorus_dilifac_poll_company(company)
-            message = _(
-                "%(done)s notification file(s) applied, %(failed)s left for later.",
-                done=len(summary["processed"]),
-                failed=len(summary["failed"]),
-            )
-            if summary["messages"]:
-                message += "\n" + "\n".join(summary["messages"])
-        elif company.chorus_transport == "api":
-            self._chorus_api_poll_company(company)
-            message = _("Chorus Pro statuses refreshed.")
+            if summary["failed"]:
+                problems.append(
+                    _(
+                        "%(count)s notification file(s) could not be read: they are left "
+                        "for the next reading (see the company's chatter).",
+                        count=len(summary["failed"]),
+                    )
+                )
+            problems += summary["messages"]
         else:
-            raise UserError(_("Choose the API or Dilifac transport in the settings first."))
+            self._chorus_api_poll_company(company)
+        followed.invalidate_recordset(["chorus_state"])
+        changed = followed.filtered(lambda move: move.chorus_state != before[move.id])
+        labels = dict(self._fields["chorus_state"]._description_selection(self.env))
+        if changed:
+            shown = changed[:10]
+            message = _(
+                "%(count)s invoice(s) changed state: %(list)s",
+                count=len(changed),
+                list="; ".join(f"{move.name}: {labels[move.chorus_state]}" for move in shown)
+                + ("…" if len(changed) > len(shown) else ""),
+            )
+        else:
+            message = _("No news from Chorus Pro since the last check.")
+        if problems:
+            message += "\n" + "\n".join(problems)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

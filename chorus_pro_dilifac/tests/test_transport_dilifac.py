@@ -40,6 +40,20 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
             list((self.sshd.root / "ARC").glob("NOTIF_*.csv")), "applied files archived"
         )
 
+    def test_interface_chorus_says_which_invoice_changed_and_to_what(self):
+        invoice = self._invoice(self.town)
+        invoice._chorus_send()
+        self.processor.run_once()
+        action = invoice.with_company(self.company).action_chorus_interface()
+        self.assertEqual(invoice.chorus_state, "made_available")
+        message = action["params"]["message"]
+        self.assertIn(invoice.name, message)
+        self.assertIn("Made available", message, "the state as the form shows it")
+        action = invoice.with_company(self.company).action_chorus_interface()
+        self.assertEqual(
+            action["params"]["message"], "No news from Chorus Pro since the last check."
+        )
+
     def test_technical_rejection_shows_code_and_text_and_can_be_resent(self):
         invoice = self._invoice(self.town)
         invoice._chorus_send()

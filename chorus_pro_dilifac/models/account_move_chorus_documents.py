@@ -493,8 +493,9 @@ class AccountMove(models.Model):
                         "warnings": [],
                     }
                     continue
+                # self.env._: Odoo's _ finds no language in a comprehension's own frame.
                 errors += [
-                    _("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
+                    self.env._("Invoice %(invoice)s: %(error)s", invoice=move.name, error=error)
                     for error in builder_errors
                 ]
                 # Validated by the pool while the next documents are built.
@@ -524,7 +525,7 @@ class AccountMove(models.Model):
                     continue
                 validation_errors, warnings = move._chorus_validation_messages(report, move_syntax)
                 prepared[move]["errors"] += [
-                    _(
+                    self.env._(
                         "Invoice %(invoice)s: the document fails rule %(rule)s",
                         invoice=move.name,
                         rule=error,

@@ -253,6 +253,8 @@ def test_deposit_then_report_then_search(sandbox, client):
     sandbox.process_all()
     report = client.get_flow_report(flow["flow_number"])
     assert (report["status"], report["outcome"], report["errors"]) == ("IN_INTEGRE", "success", [])
+    # Integrated at the sandbox's 09:00, Paris summer time: 07:00 UTC, as Odoo stores dates.
+    assert report["status_date"] == datetime.datetime(2026, 9, 14, 7, 0)
     [invoice] = client.search_supplier_invoices(flow_number=flow["flow_number"])
     assert invoice["number"] == "F1"
     assert invoice["numeroBonCommande"] == "EJ-1"

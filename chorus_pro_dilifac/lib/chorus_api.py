@@ -344,8 +344,9 @@ class ChorusProClient:
         """Integration report of a deposited flow (``consulterCRDetaille``).
 
         ``listeErreurDP`` and ``listeErreurTechnique`` are always lists; ``status`` is the
-        flow status, ``outcome`` success/partial/failure/pending, ``errors`` the invoice
-        errors as ``{invoice_number, message, supplier_id, recipient_id}``.
+        flow status, ``status_date`` its time (``dateHeureEtatCourantFlux``, naive UTC),
+        ``outcome`` success/partial/failure/pending, ``errors`` the invoice errors as
+        ``{invoice_number, message, supplier_id, recipient_id}``.
         """
         body = self._post("/cpro/transverses/v1/consulterCRDetaille",
                           {"numeroFluxDepot": flow_number})
@@ -358,6 +359,8 @@ class ChorusProClient:
             "listeErreurTechnique": technical,
             "flow_number": flow_number,
             "status": status,
+            # ``dateHeureEtatCourantFlux``, in the official example: naive UTC, or None.
+            "status_date": parse_chorus_datetime(body.get("dateHeureEtatCourantFlux")),
             "final": is_flow_final(status),
             "outcome": flow_outcome(status),
             "errors": [{"invoice_number": e.get("numeroDP"), "message": e.get("libelleErreurDP"),

@@ -184,6 +184,11 @@ class AccountMove(models.Model):
     def _chorus_apply_flow_report(self, client, flow_number):
         report = client.get_flow_report(flow_number)
         status = report["status"]
+        # Chorus Pro's time of the report, to the minute as its invoice statuses are, so
+        # that "Intégré" comes before "Mise à disposition" in the history. Now if absent.
+        flow_date = report["status_date"] and report["status_date"].replace(
+            second=0, microsecond=0
+        )
         for move in self:
             move.chorus_flow_status = status
         if not report["final"]:
@@ -207,6 +212,7 @@ class AccountMove(models.Model):
                     "chorus_flow",
                     status,
                     flow_status_label(status),
+                    date=flow_date,
                     flow_number=flow_number,
                     event_key=f"flow:{flow_number}",
                 )
@@ -229,6 +235,7 @@ class AccountMove(models.Model):
                     status,
                     flow_status_label(status),
                     comment=reason,
+                    date=flow_date,
                     flow_number=flow_number,
                     state=chorus_flow_state(status) or "error",
                     event_key=f"flow:{flow_number}",
@@ -469,11 +476,16 @@ class AccountMove(models.Model):
         labels = dict(self._fields["chorus_state"]._description_selection(self.env))
         if changed:
             shown = changed[:10]
+            # French typography puts a space before the colon: the separator is translated.
+            # (self.env._: Odoo's _ finds no language inside a comprehension's own frame.)
+            items = [
+                self.env._("%(invoice)s: %(state)s", invoice=m.name, state=labels[m.chorus_state])
+                for m in shown
+            ]
             message = _(
                 "%(count)s invoice(s) changed state: %(list)s",
                 count=len(changed),
-                list="; ".join(f"{move.name}: {labels[move.chorus_state]}" for move in shown)
-                + ("…" if len(changed) > len(shown) else ""),
+                list="; ".join(items) + ("…" if len(changed) > len(shown) else ""),
             )
         else:
             message = _("No news from Chorus Pro since the last check.")

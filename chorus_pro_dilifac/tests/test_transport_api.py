@@ -31,6 +31,10 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.sandbox.process_all()
         self.poll()
         self.assertEqual(invoice.chorus_state, "made_available")
+        # The history, newest first as the invoice's Chorus tab lists it, keeps Chorus Pro's
+        # order even though Odoo read the flow report after the invoice was made available.
+        listed = invoice.chorus_history_ids.mapped("code")
+        self.assertLess(listed.index("MISE_A_DISPOSITION"), listed.index("IN_INTEGRE"))
 
         for status in ("SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"):
             self.play_buyer(invoice, status)

@@ -53,6 +53,20 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         self.assertEqual(
             action["params"]["message"], "No news from Chorus Pro since the last check."
         )
+        # In French, with French typography (a space before the colon).
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(
+            ["chorus_pro_dilifac"], ["fr_FR"], overwrite=True
+        )
+        self.processor.set_chorus_status(invoice.name, "MISE_EN_PAIEMENT")
+        self.processor.run_once()
+        action = (
+            invoice.with_company(self.company).with_context(lang="fr_FR").action_chorus_interface()
+        )
+        self.assertEqual(
+            action["params"]["message"],
+            f"1 facture(s) ont changé d'état : {invoice.name} : Mise en paiement",
+        )
 
     def test_technical_rejection_shows_code_and_text_and_can_be_resent(self):
         invoice = self._invoice(self.town)

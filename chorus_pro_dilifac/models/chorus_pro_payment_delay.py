@@ -1,4 +1,5 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
+from odoo.tools.misc import format_date
 
 DIMENSIONS = [("buyer", "Per buyer"), ("month", "Per month")]
 
@@ -29,10 +30,19 @@ class ChorusProPaymentDelay(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Buyer", readonly=True)
     month = fields.Date(string="Month paid", readonly=True)
+    month_label = fields.Char(string="Month", compute="_compute_month_label")
     invoice_count = fields.Integer(string="Paid invoices", readonly=True)
     average_days = fields.Float(string="Average days", digits=(16, 1), readonly=True)
     median_days = fields.Float(string="Median days", digits=(16, 1), readonly=True)
     longest_days = fields.Float(string="Longest", digits=(16, 1), readonly=True)
+
+    @api.depends("month")
+    @api.depends_context("lang")
+    def _compute_month_label(self):
+        """'octobre 2026', in the user's language: the month's first day, as a date, read
+        as the payment date of a single invoice."""
+        for row in self:
+            row.month_label = row.month and format_date(self.env, row.month, date_format="MMMM y")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

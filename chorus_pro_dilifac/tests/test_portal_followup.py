@@ -114,5 +114,6 @@ class TestPortalFollowUp(ChorusApiSandboxCommon):
         self.assertEqual(by_buyer, {self.town: (2, 20, 20), self.hospital: (1, -1, -1)})
         (month,) = Delay.search(base + [("dimension", "=", "month")])
         self.assertEqual(str(month.month), "2026-10-01")
+        self.assertEqual(month.with_context(lang="en_US").month_label, "October 2026")
         self.assertEqual(month.invoice_count, 3, "the unpaid invoice is not counted")
         self.assertEqual((month.average_days, month.median_days), (13, 10))

@@ -26,11 +26,23 @@ odoo_bin -c "$conf" -d "$db" --i18n-export="$pot" --modules=chorus_pro_dilifac \
   --stop-after-init --log-level=warn >"$RUN_DIR/i18n-export.log" 2>&1 \
   || die "Export failed: see $RUN_DIR/i18n-export.log"
 "$VENV/bin/python" - "$pot" chorus_pro_dilifac/i18n/fr.po <<'PY'
+import ast
 import sys
 
 import polib
 
 pot, path = polib.pofile(sys.argv[1]), sys.argv[2]
+# The module's name and summary on the Apps page belong to base's records
+# (base.module_chorus_pro_dilifac): Odoo's exporter leaves them out, its loader takes them.
+manifest = ast.literal_eval(open("chorus_pro_dilifac/__manifest__.py").read())
+for field in ("shortdesc", "summary"):
+    pot.append(polib.POEntry(
+        msgid=manifest["name" if field == "shortdesc" else "summary"],
+        msgstr="",
+        comment="module: chorus_pro_dilifac",
+        occurrences=[(f"model:ir.module.module,{field}:base.module_chorus_pro_dilifac", "")],
+    ))
+pot.save(sys.argv[1])
 po = polib.pofile(path)
 po.merge(pot)
 for entry in [e for e in po if e.obsolete]:

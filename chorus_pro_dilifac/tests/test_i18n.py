@@ -65,6 +65,13 @@ class TestFrenchTranslation(TransactionCase):
         self.assertEqual(debtors["state"], "Administration d'État")
         self.assertEqual(debtors["other"], "Autre entité publique")
 
+    def test_apps_page(self):
+        module = self.env_fr.ref("base.module_chorus_pro_dilifac")
+        self.assertEqual(
+            module.shortdesc, "Facturation électronique Chorus Pro (API, Dilifac, portail)"
+        )
+        self.assertTrue(module.summary.startswith("Envoyer factures et avoirs"))
+
     def test_buttons_and_messages(self):
         arch = self.env_fr["res.partner"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn("Vérifier dans l'annuaire Chorus Pro", arch)

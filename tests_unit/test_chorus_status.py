@@ -139,3 +139,16 @@ def test_event_order_is_date_then_life_cycle():
     forwarded = cs.event_order(day.replace(second=40), "sent", "TRANSMIS")
     rejected = cs.event_order(day.replace(second=1), "error", "REJETE")
     assert sorted([rejected, forwarded, received]) == [received, forwarded, rejected]
+
+
+def test_lines_of_the_same_minute_are_listed_in_life_cycle_order():
+    """The invoice's history lists the newest first; within a minute, by what happened."""
+    sent = cs.history_rank("odoo", "sent", "SENT")
+    flow_integrated = cs.history_rank("chorus_flow", None, "IN_INTEGRE")
+    deposited = cs.history_rank("chorus_invoice", cs.chorus_invoice_state("DEPOSEE"), "DEPOSEE")
+    available = cs.history_rank(
+        "chorus_invoice", cs.chorus_invoice_state("MISE_A_DISPOSITION"), "MISE_A_DISPOSITION"
+    )
+    assert sent < flow_integrated <= deposited < available
+    received = cs.history_rank("dilifac", "sent", "RECU")
+    assert received < cs.history_rank("dilifac", "sent", "TRANSMIS")

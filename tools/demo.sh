@@ -151,7 +151,7 @@ cat <<EOF
   Companies (switch in the top-right company menu):
     Librairie du Marché  sends through Dilifac (the local SFTP sandbox)
     Éditions du Port     sends through the Chorus Pro API (the local Chorus Pro sandbox)
-  Invoicing > Customers > Invoices, filter "Chorus Pro: ..." or group by "Chorus Pro state".
+  Invoicing > Customers > Invoices, filter "Chorus: ..." or group by "Chorus Pro state".
 
   Logs:
     Odoo                  $ODOO_LOG

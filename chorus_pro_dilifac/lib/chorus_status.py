@@ -181,6 +181,16 @@ def state_rank(state):
 _CODE_RANK = {"RECU": 0, "TRANSMIS": 1, "REJETE": 2}
 
 
+def history_rank(source, state, code):
+    """Where a history line goes among the lines of the same date, for the list (newest
+    first): by life cycle, as ``event_order``. A flow's report without a state of its
+    own (integrated) comes with the deposited invoice, above the sending, below what
+    Chorus Pro says of the invoice next."""
+    if not state and source == "chorus_flow":
+        state = "integrated"
+    return 4 * (state_rank(state) + 1) + _CODE_RANK.get(code, 0)
+
+
 def event_order(date, state, code, key=""):
     """Sort key of an event from the other side: newest by date, then by life cycle.
 

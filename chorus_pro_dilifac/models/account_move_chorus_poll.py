@@ -246,8 +246,24 @@ class AccountMove(models.Model):
         # Stamped first, so that an invoice Chorus keeps failing on goes to the back.
         self.chorus_polled_on = fields.Datetime.now()
         history = client.get_invoice_history(int(self.chorus_invoice_id))
+        # The status the invoice had when it was found (after its flow's report, or when
+        # looked up) is already a line: the oldest entry of that code in that minute is
+        # that event (a later one, after a suspension say, is another event).
+        found = self.chorus_history_ids.filtered(
+            lambda h: h.event_key == f"found:{self.chorus_attempt}"
+        )[:1]
+        same_as_found = next(
+            (
+                entry
+                for entry in history["history"]
+                if found and entry["code"] == found.code and _same_minute(entry["date"], found.date)
+            ),
+            None,
+        )
         for entry in history["history"]:
             code = entry["code"]
+            if entry is same_as_found:
+                continue
             self._chorus_apply_event(
                 "chorus_invoice",
                 code,
@@ -482,11 +498,13 @@ class AccountMove(models.Model):
                 self.env._("%(invoice)s: %(state)s", invoice=m.name, state=labels[m.chorus_state])
                 for m in shown
             ]
-            message = _(
-                "%(count)s invoice(s) changed state: %(list)s",
-                count=len(changed),
-                list="; ".join(items) + ("…" if len(changed) > len(shown) else ""),
-            )
+            listed = "; ".join(items) + ("…" if len(changed) > len(shown) else "")
+            if len(changed) == 1:
+                message = _("1 invoice changed state: %(list)s", list=listed)
+            else:
+                message = _(
+                    "%(count)s invoices changed state: %(list)s", count=len(changed), list=listed
+                )
         else:
             message = _("No news from Chorus Pro since the last check.")
         if problems:
@@ -501,3 +519,10 @@ class AccountMove(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+
+def _same_minute(first, second):
+    """Chorus Pro dates its statuses to the minute (naive UTC datetimes, or None)."""
+    return bool(first and second) and first.replace(second=0, microsecond=0) == second.replace(
+        second=0, microsecond=0
+    )

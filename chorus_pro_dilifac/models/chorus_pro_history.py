@@ -1,6 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
-from ..lib.chorus_status import STATES
+from ..lib.chorus_status import STATES, history_rank
 
 HISTORY_SOURCES = [
     ("odoo", "Odoo"),
@@ -19,7 +19,9 @@ class ChorusProHistory(models.Model):
 
     _name = "chorus.pro.history"
     _description = "Chorus Pro invoice history"
-    _order = "date desc, id desc"
+    # Lines of the same date (Chorus Pro and Dilifac write minutes) in life-cycle order,
+    # whatever order they were read in.
+    _order = "date desc, rank desc, id desc"
 
     move_id = fields.Many2one(
         "account.move", string="Invoice", required=True, ondelete="cascade", index=True
@@ -42,6 +44,9 @@ class ChorusProHistory(models.Model):
         list(STATES), string="Resulting state", help="The invoice state this event means, if any."
     )
     error_code = fields.Char()
+    rank = fields.Integer(
+        compute="_compute_rank", store=True, help="Life-cycle order among same-dated lines."
+    )
     attempt = fields.Integer(help="Which sending of the invoice this event belongs to.")
     event_key = fields.Char(
         index=True,
@@ -57,3 +62,8 @@ class ChorusProHistory(models.Model):
             "This notification is already in the invoice's history.",
         ),
     ]
+
+    @api.depends("source", "state", "code")
+    def _compute_rank(self):
+        for line in self:
+            line.rank = history_rank(line.source, line.state, line.code)

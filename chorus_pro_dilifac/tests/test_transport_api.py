@@ -33,8 +33,13 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
         self.assertEqual(invoice.chorus_state, "made_available")
         # The history, newest first as the invoice's Chorus tab lists it, keeps Chorus Pro's
         # order even though Odoo read the flow report after the invoice was made available.
-        listed = invoice.chorus_history_ids.mapped("code")
+        listed = (
+            self.env["chorus.pro.history"].search([("move_id", "=", invoice.id)]).mapped("code")
+        )
+        self.assertEqual(listed[-1], "SENT")
         self.assertLess(listed.index("MISE_A_DISPOSITION"), listed.index("IN_INTEGRE"))
+        self.assertLess(listed.index("DEPOSEE"), listed.index("IN_INTEGRE"))
+        self.assertLess(listed.index("MISE_A_DISPOSITION"), listed.index("DEPOSEE"))
 
         for status in ("SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"):
             self.play_buyer(invoice, status)
@@ -51,6 +56,7 @@ class TestChorusApiTransport(ChorusApiSandboxCommon):
             "MISE_EN_PAIEMENT",
         ):
             self.assertIn(code, codes)
+        self.assertEqual(len(codes), len(set(codes)), f"each event once: {codes}")
         lines = len(invoice.chorus_history_ids)
         self.poll()
         self.assertEqual(len(invoice.chorus_history_ids), lines, "polling again adds nothing")

@@ -65,7 +65,7 @@ class TestChorusDilifacTransport(ChorusDilifacSandboxCommon):
         )
         self.assertEqual(
             action["params"]["message"],
-            f"1 facture(s) ont changé d'état : {invoice.name} : Mise en paiement",
+            f"1 facture a changé d'état : {invoice.name} : Mise en paiement",
         )
 
     def test_technical_rejection_shows_code_and_text_and_can_be_resent(self):

@@ -54,7 +54,7 @@ addJourney("chorus_pro_dilifac_api_tour", () => [
         content: "Deposited on Chorus Pro: a flow number",
         trigger: "div[name=chorus_flow_number]:not(:empty)",
     },
-    historyLine("SENT"),
+    historyLine("Déposée sur Chorus Pro, flux CPP001"),
 
     // -- the flow is integrated: "Interface Chorus" refreshes the status -------------------
     ...askTheTest("process_all"),

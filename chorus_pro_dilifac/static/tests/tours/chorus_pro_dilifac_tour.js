@@ -106,7 +106,7 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
     ...sendAndPrint("dilifac_send_and_print"),
     ...openChorusTab(),
     chorusState("sent"),
-    historyLine("SENT"),
+    historyLine("Envoyée à Dilifac sous le nom"),
 
     // -- Dilifac passes it to Chorus Pro, which makes it available to the buyer -------------
     ...askTheTest("dilifac_processes"),
@@ -172,7 +172,7 @@ addJourney("chorus_pro_dilifac_dilifac_tour", () => [
     ...waitFor("The wizard closed", "body:not(:has(.modal)) .o_form_view"),
     ...openChorusTab(),
     chorusState("integrated"),
-    historyLine("RECYCLED"),
+    historyLine("Recyclée sur le portail Chorus Pro"),
 
     // -- the buyer takes it back, then pays ---------------------------------------------------
     ...askTheTest("buyer_takes_back", invoiceNumber),

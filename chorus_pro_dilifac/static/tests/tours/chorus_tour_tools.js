@@ -297,6 +297,10 @@ export function chorusState(state) {
     };
 }
 
+/**
+ * A line of the invoice's Chorus Pro history showing ``text``: a code of Chorus Pro or Dilifac,
+ * or, for Odoo's own lines (which show no code), their label as the French user reads it.
+ */
 export function historyLine(code) {
     return {
         content: `History line ${code}`,
